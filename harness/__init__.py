@@ -1,0 +1,1 @@
+"""Outage harness: replays outage postmortems against a containerised mail stack."""

@@ -1,0 +1,118 @@
+"""The history: every operation a run observes, as timestamped events.
+
+The history is the single source of truth (after Jepsen): probes, load, faults
+and operator actions append to it; invariants and reports only read it.
+
+Event kinds and the keys their ``data`` carries:
+
+``smtp.send``        target: SMTP node. data: message_id, code (SMTP reply code or
+                     None), accepted (bool: code == 250), sender_ip (optional)
+``mail.stored``      target: "db". data: message_id, copies (int, how many
+                     stored documents carry that message id)
+``api.request``      target: "front" (floating IP) or an API leg name.
+                     data: path, status (HTTP status or None), timed_out (bool),
+                     status_link (bool: error body links to the status page)
+``rs.status``        target: "db". data: primary (member name or None),
+                     term (int or None), members ({name: state}), lag_s (float)
+``blocklist.probe``  target: SMTP node. data: ip, refused (bool)
+``fault.start``      target: fault id. data: kind, links (int), apply_ms (float)
+``fault.end``        target: fault id. data: kind, apply_ms (float)
+``action.start``     target: action id. data: action
+``action.end``       target: action id. data: action, error (str or None)
+``node.restart``     target: node name. data: reason
+``load.stats``       target: load id. data: attempts, accepted, refused, errors
+
+``t`` is seconds since the run started (scaled clock = wall clock: the time
+scale shortens the timeline, it does not change how time is measured).
+``ok`` says whether the operation succeeded from its observer's point of view.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from time import monotonic
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    t: float
+    kind: str
+    target: str
+    ok: bool
+    latency_ms: float | None = None
+    source: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Event:
+        return cls(**raw)
+
+
+class History:
+    """An append-only, thread-safe list of events with a shared clock."""
+
+    def __init__(self, events: Iterable[Event] = (), start: float | None = None) -> None:
+        self._events: list[Event] = list(events)
+        self._lock = threading.Lock()
+        self.start = monotonic() if start is None else start
+
+    def now(self) -> float:
+        return monotonic() - self.start
+
+    def record(
+        self,
+        kind: str,
+        target: str,
+        ok: bool,
+        *,
+        latency_ms: float | None = None,
+        source: str = "",
+        t: float | None = None,
+        **data: Any,
+    ) -> Event:
+        event = Event(
+            t=self.now() if t is None else t,
+            kind=kind,
+            target=target,
+            ok=ok,
+            latency_ms=latency_ms,
+            source=source,
+            data=data,
+        )
+        with self._lock:
+            self._events.append(event)
+        return event
+
+    def events(self, kind: str | None = None, target: str | None = None) -> list[Event]:
+        with self._lock:
+            snapshot = list(self._events)
+        return [
+            e
+            for e in sorted(snapshot, key=lambda e: e.t)
+            if (kind is None or e.kind == kind) and (target is None or e.target == target)
+        ]
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+    def dump_jsonl(self, path: Path) -> None:
+        with path.open("w", encoding="utf-8") as out:
+            for event in self.events():
+                out.write(json.dumps(event.to_json(), default=str) + "\n")
+
+    @classmethod
+    def load_jsonl(cls, path: Path) -> History:
+        with path.open(encoding="utf-8") as src:
+            return cls(Event.from_json(json.loads(line)) for line in src if line.strip())
