@@ -1,0 +1,1 @@
+"""The container runtime: the Docker engine, image profiles and their builds."""

@@ -1,0 +1,68 @@
+"""Nothing a run starts outlives it: labels on everything, removal by label.
+
+Ryuk (testcontainers' reaper) needs an image pull, which the local profile
+cannot do; removal by our run label replaces it, and also serves `outage down`
+after a crashed run.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import docker
+from docker.errors import APIError, NotFound
+
+LABEL_RUN = "outage-harness.run"
+LABEL_NODE = "outage-harness.node"
+LABEL_ROLE = "outage-harness.role"
+
+
+def remove_leftovers(client: docker.DockerClient, run_id: str | None = None) -> tuple[int, int]:
+    """Remove the containers and networks of one run (or of every run).
+
+    Returns how many containers and networks were removed."""
+    selector = f"{LABEL_RUN}={run_id}" if run_id else LABEL_RUN
+    containers = client.containers.list(all=True, filters={"label": selector})
+    for container in containers:
+        try:
+            container.remove(force=True, v=True)
+        except NotFound:
+            pass
+    networks = client.networks.list(filters={"label": selector})
+    for network in networks:
+        try:
+            network.remove()
+        except NotFound:
+            pass
+        except APIError:
+            # A container of another tool still attached: disconnect it, then retry.
+            network.reload()
+            for attached in network.containers:
+                network.disconnect(attached, force=True)
+            network.remove()
+    return len(containers), len(networks)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every `finally` and `with` cleans up."""
+
+
+@contextmanager
+def signals_raise() -> Iterator[None]:
+    """Inside this block, SIGTERM unwinds the stack like Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
