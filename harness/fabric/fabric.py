@@ -94,7 +94,19 @@ class Fabric:
             for link in self.links
         ])
 
+    def proxy_address(self, provider: str) -> str:
+        """Toxiproxy's address inside a provider's network."""
+        self._check_provider(provider)
+        return self._proxy_address[provider]
+
     # Which links a fault touches.
+
+    def link(self, provider: str, node: str) -> Link:
+        self._check_provider(provider)
+        if self.topology.node(node).provider == provider:
+            raise HarnessError(f"'{node}' lives in '{provider}': no link crosses a provider boundary",
+                               "name a provider other than the node's own")
+        return Link(provider, node)
 
     def links_of_provider(self, provider: str, spare: Iterable[str] = ()) -> list[Link]:
         """Every link into or out of ``provider``, except those with a spared provider."""

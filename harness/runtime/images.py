@@ -246,7 +246,20 @@ def _ensure_node_image(client: docker.DockerClient, base: str, *, upstream: bool
         files["wheels"] = _wheelhouse(requirements, say)
     say(f"building services image {tag}")
     _build(client, tag, dockerfile, files)
+    _remove_older_tags(client, tag)
     return tag
+
+
+def _remove_older_tags(client: docker.DockerClient, current: str) -> None:
+    """Drop earlier builds of the same image (a container still using one keeps it)."""
+    repository = current.split(":")[0]
+    for image in client.images.list(name=repository):
+        for tag in image.tags:
+            if tag != current:
+                try:
+                    client.images.remove(tag, noprune=False)
+                except APIError:
+                    pass
 
 
 def _wheelhouse(requirements: str, say: Say) -> Path:

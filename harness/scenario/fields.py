@@ -33,7 +33,7 @@ def _duration(value: Any) -> float:
     try:
         return parse_duration(value)
     except ValueError as exc:
-        raise invalid(str(exc), f"for example: {ACCEPTED_DURATIONS}") from None
+        raise _split(exc) from None
 
 
 def _offset(value: Any) -> float:
@@ -42,7 +42,13 @@ def _offset(value: Any) -> float:
     try:
         return parse_offset(value)
     except ValueError as exc:
-        raise invalid(str(exc), f"for example: {ACCEPTED_OFFSETS}") from None
+        raise _split(exc) from None
+
+
+def _split(exc: ValueError) -> PydanticCustomError:
+    # The parsers say "<what is wrong>; <what to write>".
+    problem, _, fix = str(exc).partition("; ")
+    return invalid(problem, fix)
 
 
 # Seconds, written "500ms", "30s", "11m", "1h", "1m30s"; dumped back the same way.

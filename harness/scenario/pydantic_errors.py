@@ -66,6 +66,8 @@ def _walk(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Path, Any,
 
 
 def _step(annotation: Any, element: int | str) -> tuple[Any, bool]:
+    if element == "[key]":  # pydantic's marker for an invalid mapping key
+        return None, False
     annotation = _bare(annotation)
     if annotation is None:
         return None, not str(element).endswith("]")
@@ -78,7 +80,7 @@ def _step(annotation: Any, element: int | str) -> tuple[Any, bool]:
     if origin is list and isinstance(element, int):
         return args[0], True
     if origin is dict and isinstance(element, str):
-        return (None, False) if element == "[key]" else (args[1], True)
+        return args[1], True
     if _is_union(annotation):
         for member in get_args(annotation):
             if element in _tags(member):

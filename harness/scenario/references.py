@@ -8,6 +8,7 @@ the scenario's, so a name can exist in one and not the other).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harness.scenario.durations import format_duration, format_offset
@@ -47,9 +48,7 @@ if TYPE_CHECKING:
 
 
 def reference_problems(scenario: Scenario) -> list[Problem]:
-    problems = _unique_ids(scenario) + _timeline_fits(scenario)
-    for topology, architectures in _topologies_in_use(scenario):
-        problems += _TopologyReferences(scenario, topology, architectures).problems()
+    problems = _unique_ids(scenario) + _timeline_fits(scenario) + _topology_references(scenario)
     problems += _entry_references(scenario) + _invariant_references(scenario)
     problems += _probe_coverage(scenario) + _expectations(scenario)
     return problems
@@ -87,6 +86,23 @@ def _timeline_fits(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+def _topology_references(scenario: Scenario) -> list[Problem]:
+    """Problems found in some architectures' topologies, each reported once, naming them when not all."""
+    found: dict[Problem, list[str]] = {}
+    overriding = {name for name, a in scenario.architectures.items() if a.topology is not None}
+    for topology, architectures in _topologies_in_use(scenario):
+        for problem in _TopologyReferences(scenario, topology).problems():
+            found.setdefault(problem, []).extend(architectures)
+    problems = []
+    for problem, architectures in found.items():
+        if len(architectures) < len(scenario.architectures):
+            names = ", ".join(f"'{a}'" for a in architectures)
+            own = " (its own topology)" if set(architectures) <= overriding else ""
+            problem = replace(problem, message=f"{problem.message} in architecture {names}{own}")
+        problems.append(problem)
+    return problems
+
+
 def _topologies_in_use(scenario: Scenario) -> list[tuple[Topology, list[str]]]:
     """Each distinct topology with the architectures that run on it."""
     groups: list[tuple[Topology, list[str]]] = []
@@ -104,41 +120,35 @@ def _topologies_in_use(scenario: Scenario) -> list[tuple[Topology, list[str]]]:
 class _TopologyReferences:
     """References to nodes, providers and roles, checked against one topology."""
 
-    def __init__(self, scenario: Scenario, topology: Topology, architectures: list[str]) -> None:
+    def __init__(self, scenario: Scenario, topology: Topology) -> None:
         self.scenario = scenario
         self.topology = topology
         self.nodes = [n.name for n in topology.nodes]
         self.providers = list(topology.providers)
         self.legs = [n.name for n in topology.by_role(Role.API)]
         self.proxies = [n.name for n in topology.by_role(Role.PROXY)]
-        shared = len(architectures) == len(scenario.architectures)
-        names = ", ".join(f"'{a}'" for a in architectures)
-        self.where = "" if shared else f" (in architecture {names}, whose topology replaces the scenario's)"
 
     def problems(self) -> list[Problem]:
         return list(self._entries()) + list(self._probes()) + list(self._invariants())
 
-    def _problem(self, path: Path, message: str, hint: str) -> Problem:
-        return Problem(path, message + self.where, hint)
-
     def _provider(self, path: Path, name: str) -> Iterator[Problem]:
         if name not in self.providers:
-            yield self._problem(path, f"unknown provider '{name}'", suggest(name, self.providers, "providers"))
+            yield Problem(path, f"unknown provider '{name}'", suggest(name, self.providers, "providers"))
 
     def _node(self, path: Path, name: str, role: Role | None = None) -> Iterator[Problem]:
         if name not in self.nodes:
-            yield self._problem(path, f"unknown node '{name}'", suggest(name, self.nodes, "nodes"))
+            yield Problem(path, f"unknown node '{name}'", suggest(name, self.nodes, "nodes"))
         elif role is not None and self.topology.node(name).role != role:
             candidates = [n.name for n in self.topology.by_role(role)]
-            yield self._problem(path, f"node '{name}' is a {self.topology.node(name).role}, not a {role}",
+            yield Problem(path, f"node '{name}' has role {self.topology.node(name).role}, not {role}",
                                 suggest(name, candidates, f"{role} nodes"))
 
     def _node_or_provider(self, path: Path, name: str) -> Iterator[Problem]:
         if name in self.nodes and name in self.providers:
-            yield self._problem(path, f"'{name}' is both a node and a provider",
+            yield Problem(path, f"'{name}' is both a node and a provider",
                                 "rename one of them so the reference is unambiguous")
         elif name not in self.nodes and name not in self.providers:
-            yield self._problem(path, f"unknown node or provider '{name}'",
+            yield Problem(path, f"unknown node or provider '{name}'",
                                 suggest(name, self.nodes + self.providers, "nodes and providers"))
 
     def _entries(self) -> Iterator[Problem]:
@@ -149,7 +159,7 @@ class _TopologyReferences:
                 for j, vantage in enumerate(spec.except_):
                     yield from self._provider((*at, "except", j), vantage)
                     if vantage == spec.provider:
-                        yield self._problem((*at, "except", j), f"'{vantage}' is the provider being cut",
+                        yield Problem((*at, "except", j), f"'{vantage}' is the provider being cut",
                                             "list only the other providers that keep their links")
             elif isinstance(spec, Partition):
                 for j, side in enumerate(spec.between):
@@ -160,7 +170,7 @@ class _TopologyReferences:
             elif isinstance(spec, Kill | Pause | Restart):
                 yield from self._node((*at, "node"), spec.node)
             elif isinstance(spec, RestartRole) and not self.topology.by_role(spec.role):
-                yield self._problem((*at, "role"), f"no node has role '{spec.role}'",
+                yield Problem((*at, "role"), f"no node has role '{spec.role}'",
                                     "restart a role the topology has, e.g. 'api'")
             elif isinstance(spec, MoveFloatingIp):
                 yield from self._node((*at, "to"), spec.to, Role.PROXY)
@@ -168,16 +178,16 @@ class _TopologyReferences:
     def _target(self, path: Path, target: str, allow_mail: bool) -> Iterator[Problem]:
         if target == FRONT:
             if not self.proxies:
-                yield self._problem(path, "target 'front' needs a proxy node", "add a node with role proxy")
+                yield Problem(path, "target 'front' needs a proxy node", "add a node with role proxy")
         elif target == LEGS:
             if not self.legs:
-                yield self._problem(path, "target 'legs' needs API nodes", "add nodes with role api")
+                yield Problem(path, "target 'legs' needs API nodes", "add nodes with role api")
         elif target == MAIL and allow_mail:
             if not self.topology.by_role(Role.SMTP):
-                yield self._problem(path, "target 'mail' needs SMTP nodes", "add nodes with role smtp")
+                yield Problem(path, "target 'mail' needs SMTP nodes", "add nodes with role smtp")
         elif target not in self.legs:
             special = [FRONT, LEGS] + ([MAIL] if allow_mail else [])
-            yield self._problem(path, f"unknown target '{target}'",
+            yield Problem(path, f"unknown target '{target}'",
                                 suggest(target, special + self.legs, "targets (front, legs or an API leg)"))
 
     def _probes(self) -> Iterator[Problem]:
@@ -195,7 +205,7 @@ class _TopologyReferences:
             elif isinstance(invariant, PrimaryOutside):
                 yield from self._provider((*at, "provider"), invariant.provider)
             elif isinstance(invariant, BlocklistPropagation) and not self.topology.by_role(Role.SMTP):
-                yield self._problem((*at, "action"), "blocklist propagation needs SMTP nodes",
+                yield Problem((*at, "action"), "blocklist propagation needs SMTP nodes",
                                     "add nodes with role smtp")
 
 
