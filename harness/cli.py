@@ -1,13 +1,15 @@
 """`outage`: the command line.
 
 Exit status: 0 when every verdict matches its expectation, 1 when one does not,
-2 for bad input or environment (always with a message saying what to do).
+2 for bad input or environment (always with a message saying what to do),
+3 for a harness bug (the traceback goes to reports/internal-error.log).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from rich.console import Console
@@ -20,7 +22,8 @@ from harness.stack.cleanup import signals_raise
 from harness.topology_file import load_topology
 
 console = Console(highlight=False, soft_wrap=True)
-EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+INTERNAL_ERROR_LOG = Path("reports") / "internal-error.log"
 
 
 def _say(message: str) -> None:
@@ -88,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[yellow]interrupted; everything this run started was removed[/]")
         return 130
+    except Exception as err:  # noqa: BLE001 - the last line of defence: no bare traceback
+        INTERNAL_ERROR_LOG.parent.mkdir(parents=True, exist_ok=True)
+        INTERNAL_ERROR_LOG.write_text(traceback.format_exc())
+        console.print(f"[bold red]internal error:[/] {type(err).__name__}: {err}\n"
+                      f"  the traceback is in {INTERNAL_ERROR_LOG}; please report it with the command")
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -3,38 +3,11 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from harness.errors import HarnessError
-from harness.runtime.images import ImageSet
-from harness.topology import Node, Role, Topology
-
-ReadyCheck = Callable[[str, int], bool]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    image: str
-    command: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    # Called with (address, port) from the host until it returns True.
-    ready: ReadyCheck = lambda address, port: True  # noqa: E731
-    # Ports the host reads (metrics) besides the node's own port; not on the fabric.
-    host_ports: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class StackContext:
-    """What a recipe may depend on besides its node."""
-
-    topology: Topology
-    images: ImageSet
-    run_id: str
-    settings: dict[str, str] = field(default_factory=dict)
-
-
-RecipeFactory = Callable[[Node, StackContext], Recipe]
+from harness.stack.database import member_recipe
+from harness.stack.recipe import Recipe, RecipeFactory, StackContext
+from harness.topology import Node, Role
 
 
 def echo_answers(address: str, port: int) -> bool:
@@ -59,6 +32,8 @@ def _vantage(node: Node, ctx: StackContext) -> Recipe:
 RECIPES: dict[Role, RecipeFactory] = {
     Role.ECHO: _echo,
     Role.VANTAGE: _vantage,
+    Role.MONGO: member_recipe,
+    Role.ARBITER: member_recipe,
 }
 
 

@@ -27,8 +27,10 @@ from harness.errors import HarnessError
 from harness.fabric import Fabric
 from harness.fabric.toxiproxy import ToxiproxyClient
 from harness.runtime.images import ImageSet, Profile
+from harness.stack import database
 from harness.stack.cleanup import LABEL_NODE, LABEL_ROLE, LABEL_RUN, remove_leftovers
-from harness.stack.roles import Recipe, StackContext, recipe_for
+from harness.stack.recipe import Recipe, StackContext
+from harness.stack.roles import recipe_for
 from harness.topology import Node, Role, Topology
 
 TOXIPROXY_API_PORT = 8474
@@ -78,6 +80,7 @@ class Stack:
         self.fabric: Fabric | None = None
         self.floating_ip: str | None = None
         self.floating_holder: str | None = None
+        self.database_tier: str | None = None
 
     # Lifecycle.
 
@@ -104,6 +107,13 @@ class Stack:
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="start") as pool:
             list(pool.map(self._start_node, self.topology.nodes))
         self._wait_ready(self.topology.nodes)
+        if database.members(self.topology):
+            self.database_tier = database.describe_tier(
+                self.address(database.members(self.topology)[0].name),
+                database.members(self.topology)[0].port)
+            self.say(f"database tier: {self.database_tier}")
+            primary = database.initiate(self.topology, self.address, self.context.settings, self.say)
+            self.say(f"replica set has a primary: {primary}")
         return self
 
     def stop(self) -> None:
@@ -280,15 +290,14 @@ class Stack:
         pending = {n.name for n in nodes}
         while pending:
             for name in sorted(pending):
-                access = self.access(name)
-                container = self._container(name, refresh=False)
-                container.reload()
-                if container.status == "exited":
+                container = self._container(name)
+                if container.status in ("exited", "dead"):
                     raise HarnessError(
                         f"node '{name}' exited during start-up; its last output:\n"
                         f"{container.logs(tail=30).decode(errors='replace')}",
                         "fix the node's configuration; `outage up` shows the same output",
                     )
+                access = self.access(name)
                 if self._recipes[name].ready(access.address, access.port):
                     pending.discard(name)
             if pending and time.monotonic() > deadline:

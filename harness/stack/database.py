@@ -1,0 +1,123 @@
+"""The MongoDB tier: members as containers, the replica set initiated as MongoDB's is.
+
+Both tiers are configured the same way: members start uninitialised and
+advertise their stack names; the harness sends `replSetInitiate` with a
+configuration derived from the topology (members, arbiters, priorities,
+election timings) to one member. Real tier: `mongod` from the mongo:7.0 image.
+Emulated tier: fixtures/mongoemu, which says so in buildInfo.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from harness.errors import HarnessError
+from harness.stack.recipe import Recipe, StackContext
+from harness.topology import Node, Role, Topology
+
+REPLICA_SET = "rs0"
+INITIATE_TIMEOUT_S = 90
+# MongoDB's defaults; a scenario may set others (and the report says so).
+DEFAULT_HEARTBEAT_MS = 2000
+DEFAULT_ELECTION_TIMEOUT_MS = 10000
+
+
+def members(topology: Topology) -> list[Node]:
+    return topology.by_role(Role.MONGO, Role.ARBITER)
+
+
+def mongo_uri(topology: Topology, **options: str) -> str:
+    """The replica-set URI clients in the stack use, by member names (through the fabric)."""
+    hosts = ",".join(f"{n.name}:{n.port}" for n in members(topology))
+    query = "&".join(f"{k}={v}" for k, v in {"replicaSet": REPLICA_SET, **options}.items())
+    return f"mongodb://{hosts}/?{query}"
+
+
+def member_recipe(node: Node, ctx: StackContext) -> Recipe:
+    if ctx.images.mongo:
+        command = ["mongod", "--replSet", REPLICA_SET, "--port", str(node.port), "--bind_ip_all"]
+        return Recipe(ctx.images.mongo, command, ready=answers_hello)
+    command = ["python", "-m", "fixtures.mongoemu", "--me", f"{node.name}:{node.port}",
+               "--port", str(node.port), "--bind", "0.0.0.0", "--replset", REPLICA_SET]
+    if node.role is Role.ARBITER:
+        command.append("--arbiter")
+    return Recipe(ctx.images.node, command, ready=answers_hello)
+
+
+def answers_hello(address: str, port: int) -> bool:
+    try:
+        with _direct(address, port, timeout_ms=500) as client:
+            client.admin.command("hello")
+        return True
+    except PyMongoError:
+        return False
+
+
+def replica_set_config(topology: Topology, settings: dict[str, Any]) -> dict[str, Any]:
+    config_members = []
+    for index, node in enumerate(members(topology)):
+        member: dict[str, Any] = {"_id": index, "host": f"{node.name}:{node.port}"}
+        if node.role is Role.ARBITER:
+            member["arbiterOnly"] = True
+        elif node.priority is not None:
+            member["priority"] = node.priority
+        config_members.append(member)
+    return {
+        "_id": REPLICA_SET,
+        "members": config_members,
+        "settings": {
+            "heartbeatIntervalMillis": int(settings.get("heartbeat_ms", DEFAULT_HEARTBEAT_MS)),
+            "electionTimeoutMillis": int(settings.get("election_timeout_ms",
+                                                      DEFAULT_ELECTION_TIMEOUT_MS)),
+        },
+    }
+
+
+def initiate(topology: Topology, address_of: Callable[[str], str], settings: dict[str, Any],
+             say: Callable[[str], None]) -> str:
+    """Initiate the set and wait for a primary; returns the primary's name."""
+    config = replica_set_config(topology, settings)
+    data_bearing = [n for n in members(topology) if n.role is Role.MONGO]
+    if not data_bearing:
+        raise HarnessError("the topology has no mongo member", "add nodes with role mongo")
+    # MongoDB initiates from the member that receives the command; start with the
+    # preferred one so the first election is quick.
+    seed = max(data_bearing, key=lambda n: n.priority if n.priority is not None else 1)
+    with _direct(address_of(seed.name), seed.port, timeout_ms=5000) as client:
+        try:
+            client.admin.command("replSetInitiate", config)
+        except PyMongoError as err:
+            raise HarnessError(f"replSetInitiate on {seed.name} failed: {err}",
+                               "look at that member's container logs") from err
+    say(f"replica set {REPLICA_SET} initiated from {seed.name}; waiting for a primary")
+    deadline = time.monotonic() + INITIATE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for node in data_bearing:
+            try:
+                with _direct(address_of(node.name), node.port, timeout_ms=500) as client:
+                    if client.admin.command("hello").get("isWritablePrimary"):
+                        return node.name
+            except PyMongoError:
+                continue
+        time.sleep(0.25)
+    raise HarnessError(f"no primary within {INITIATE_TIMEOUT_S} s of replSetInitiate",
+                       "look at the members' container logs")
+
+
+def describe_tier(address: str, port: int) -> str:
+    """What answered: the emulator says so in buildInfo; MongoDB gives its version."""
+    with _direct(address, port, timeout_ms=2000) as client:
+        info = client.admin.command("buildInfo")
+    if info.get("outageHarnessEmulator"):
+        return f"emulator (fixtures/mongoemu, wire version of MongoDB {info.get('version')})"
+    return f"MongoDB {info.get('version')}"
+
+
+def _direct(address: str, port: int, timeout_ms: int) -> MongoClient:
+    return MongoClient(address, port, directConnection=True, serverSelectionTimeoutMS=timeout_ms,
+                       connectTimeoutMS=timeout_ms, socketTimeoutMS=max(timeout_ms, 2000))
