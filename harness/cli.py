@@ -21,7 +21,7 @@ from harness.stack import Stack, remove_leftovers
 from harness.stack.cleanup import signals_raise
 from harness.topology_file import load_topology
 
-console = Console(highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 INTERNAL_ERROR_LOG = Path("reports") / "internal-error.log"
 

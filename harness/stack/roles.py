@@ -6,6 +6,7 @@ import socket
 
 from harness.errors import HarnessError
 from harness.stack.database import member_recipe
+from harness.stack.mail_roles import api_recipe, proxy_recipe, smtp_recipe
 from harness.stack.recipe import Recipe, RecipeFactory, StackContext
 from harness.topology import Node, Role
 
@@ -34,6 +35,9 @@ RECIPES: dict[Role, RecipeFactory] = {
     Role.VANTAGE: _vantage,
     Role.MONGO: member_recipe,
     Role.ARBITER: member_recipe,
+    Role.SMTP: smtp_recipe,
+    Role.API: api_recipe,
+    Role.PROXY: proxy_recipe,
 }
 
 

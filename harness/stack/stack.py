@@ -104,16 +104,17 @@ class Stack:
             (n.name for n in self.topology.by_role(Role.PROXY) if not n.spare), None)
         self._start_toxiproxy()
         self.fabric.install()
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="start") as pool:
-            list(pool.map(self._start_node, self.topology.nodes))
-        self._wait_ready(self.topology.nodes)
-        if database.members(self.topology):
-            self.database_tier = database.describe_tier(
-                self.address(database.members(self.topology)[0].name),
-                database.members(self.topology)[0].port)
+        # The database first, as a deployment would: the other services' readiness
+        # (HAProxy's checks of /readyz) depends on a replica set with a primary.
+        members = database.members(self.topology)
+        self._start_nodes(members)
+        if members:
+            first = members[0]
+            self.database_tier = database.describe_tier(self.address(first.name), first.port)
             self.say(f"database tier: {self.database_tier}")
             primary = database.initiate(self.topology, self.address, self.context.settings, self.say)
             self.say(f"replica set has a primary: {primary}")
+        self._start_nodes([n for n in self.topology.nodes if n not in members])
         return self
 
     def stop(self) -> None:
@@ -285,6 +286,11 @@ class Stack:
             fixed_ip = self.floating_ip if node.name == self.floating_holder else None
             self._network(PUBLIC).connect(container.get_container_id(), ipv4_address=fixed_ip)
 
+    def _start_nodes(self, nodes: list[Node]) -> None:
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="start") as pool:
+            list(pool.map(self._start_node, nodes))
+        self._wait_ready(nodes)
+
     def _wait_ready(self, nodes: list[Node]) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
         pending = {n.name for n in nodes}
@@ -301,9 +307,12 @@ class Stack:
                 if self._recipes[name].ready(access.address, access.port):
                     pending.discard(name)
             if pending and time.monotonic() > deadline:
+                logs = "\n".join(
+                    f"--- {name}:\n{self._container(name).logs(tail=12).decode(errors='replace')}"
+                    for name in sorted(pending))
                 raise HarnessError(
-                    f"nodes not ready after {READY_TIMEOUT_S} s: {', '.join(sorted(pending))}",
-                    "look at `docker logs` of those containers",
+                    f"nodes not ready after {READY_TIMEOUT_S} s: {', '.join(sorted(pending))}\n{logs}",
+                    "fix what their output above says",
                 )
             if pending:
                 time.sleep(0.2)
