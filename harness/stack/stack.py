@@ -38,7 +38,7 @@ READY_TIMEOUT_S = 90
 PUBLIC = "public"
 # Where the public network's /24 is looked for; it needs a subnet of our
 # choosing so the floating IP is an address we can hand from proxy to proxy.
-PUBLIC_SUBNETS = ipaddress.ip_network("172.30.0.0/16").subnets(new_prefix=24)
+PUBLIC_RANGE = ipaddress.ip_network("172.30.0.0/16")
 FLOATING_HOST = 250
 
 Say = Callable[[str], None]
@@ -213,7 +213,7 @@ class Stack:
             self._networks[provider] = network.create()
 
     def _create_public_network(self) -> Network:
-        for subnet in PUBLIC_SUBNETS:
+        for subnet in PUBLIC_RANGE.subnets(new_prefix=24):
             ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet))])
             network = Network(docker_network_kw={"labels": self._labels(), "driver": "bridge",
                                                  "ipam": ipam})
@@ -226,7 +226,7 @@ class Stack:
                 raise
             self.floating_ip = str(subnet.network_address + FLOATING_HOST)
             return network
-        raise HarnessError("no free /24 for the public network in 172.30.0.0/16",
+        raise HarnessError(f"no free /24 for the public network in {PUBLIC_RANGE}",
                            "remove unused Docker networks (`outage down`, `docker network prune`)")
 
     def _start_toxiproxy(self) -> None:
