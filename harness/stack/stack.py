@@ -150,6 +150,15 @@ class Stack:
         ports = self._container(node).attrs["NetworkSettings"]["Ports"]
         return int(ports[f"{container_port}/tcp"][0]["HostPort"])
 
+    @property
+    def public_network(self) -> Network:
+        """The network "the internet" lives on: load generators join it to reach the stack."""
+        return self._networks[PUBLIC]
+
+    def labels(self, **extra: str) -> dict[str, str]:
+        """Labels for anything started for this run, so cleanup finds it."""
+        return self._labels(**extra)
+
     def container_name(self, node: str) -> str:
         return f"outage-{self.run_id}-{node}"
 
