@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import HarnessError
+from harness.report import load_run, rebuild_index, write_run
+from harness.runner import RunResult, run_scenario
+from harness.scenario import Scenario, ScenarioError, format_duration, load_scenario, resolve
 from harness.runtime.engine import docker_client
 from harness.stack import Stack, remove_leftovers
 from harness.stack.cleanup import signals_raise
@@ -64,6 +68,103 @@ def cmd_down(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scenario_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(path.glob("*.yaml"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise HarnessError(f"{path}: no such scenario file or folder",
+                               "`outage list` shows the scenarios in scenarios/")
+    if not files:
+        raise HarnessError(f"no scenario files in {', '.join(paths)}", "give *.yaml scenario files")
+    return files
+
+
+def _architectures(scenario: Scenario, wanted: str) -> list[str]:
+    names = list(scenario.architectures) if wanted == "both" else [wanted]
+    for name in names:
+        if name not in scenario.architectures:
+            raise HarnessError(f"scenario '{scenario.name}' has no architecture '{name}'",
+                               f"use one of: {', '.join(scenario.architectures)} or both")
+    return names
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    table = Table(title="scenarios")
+    for column in ("file", "name", "architectures", "timeline", "incident"):
+        table.add_column(column, overflow="fold")
+    for path in _scenario_files(args.paths):
+        scenario = load_scenario(path)
+        table.add_row(str(path), scenario.name, ", ".join(scenario.architectures),
+                      f"{len(scenario.timeline)} entries over {format_duration(round(scenario.duration))}",
+                      scenario.incident.strip().splitlines()[0][:80] if scenario.incident else "")
+    console.print(table)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.runtime.setup import prepare
+
+    # Every file is read and checked before any container starts.
+    plans = []
+    for path in _scenario_files(args.scenarios):
+        scenario = load_scenario(path)
+        for architecture in _architectures(scenario, args.arch):
+            plans.append((path, resolve(scenario, architecture, args.time_scale)))
+    images = prepare(args.profile)
+    client = docker_client()
+    console.print(f"image profile: [bold]{images.profile.value}[/]   database tier: "
+                  f"[bold]{images.database_tier}[/]")
+    started = time.monotonic()
+    results: list[RunResult] = []
+    for path, run in plans:
+        seed = run.scenario.seed if args.seed is None else args.seed
+        console.rule(f"{run.scenario.name} / {run.architecture}  (time scale {run.time_scale:g}, seed {seed})")
+        results.append(run_scenario(run, scenario_file=str(path), images=images, client=client,
+                                    reports_dir=Path(args.reports), seed=seed, say=_say))
+        _print_result(results[-1])
+    _print_summary(results, time.monotonic() - started, Path(args.reports))
+    return EXIT_OK if all(r.passed for r in results) else EXIT_MISMATCH
+
+
+def _print_result(result: RunResult) -> None:
+    table = Table(show_header=True, header_style="bold")
+    for column in ("invariant", "expected", "observed", "summary"):
+        table.add_column(column, overflow="fold")
+    expected_broken = set(result.record.run.expect.broken)
+    for verdict in result.record.verdicts:
+        expected = "breaks" if verdict.id in expected_broken else "holds"
+        observed = "holds" if verdict.held else "[red]breaks[/]"
+        table.add_row(verdict.id, expected, observed, verdict.summary)
+    console.print(table)
+    mark = "[green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
+    console.print(f"{mark} {result.record.outcome.summary}\n  report: {result.run_dir / 'report.html'}")
+
+
+def _print_summary(results: list[RunResult], wall_s: float, reports: Path) -> None:
+    passed = sum(r.passed for r in results)
+    console.rule("summary")
+    for result in results:
+        mark = "[green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
+        console.print(f"{mark} {result.record.run.scenario.name} / {result.record.run.architecture}")
+    console.print(f"{passed} of {len(results)} runs matched their expectation; "
+                  f"wall time {wall_s / 60:.1f} min; index: {reports / 'index.html'}")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "journal.json").is_file():
+        raise HarnessError(f"{run_dir} has no journal.json", "give a run folder under reports/")
+    written = write_run(run_dir, load_run(run_dir))
+    rebuild_index(run_dir.parent)
+    console.print(f"rewrote {', '.join(str(p) for p in written.values())}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outage", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +176,30 @@ def build_parser() -> argparse.ArgumentParser:
                     help="image profile (default: upstream when images can be pulled)")
     up.set_defaults(handler=cmd_up)
 
+    listing = commands.add_parser("list", help="the scenarios and what they replay")
+    listing.add_argument("paths", nargs="*", default=["scenarios"])
+    listing.set_defaults(handler=cmd_list)
+
+    run = commands.add_parser("run", help="replay scenarios and judge them")
+    run.add_argument("scenarios", nargs="+", help="scenario files or folders")
+    run.add_argument("--arch", default="both", help="as-was, as-fixed or both (default)")
+    run.add_argument("--time-scale", type=float, default=None,
+                     help="compress the timeline (0.05 = 20x faster; 1 = as in the incident)")
+    run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    run.add_argument("--profile", choices=["upstream", "local"], default=None)
+    run.add_argument("--reports", default="reports", help="where run folders are written")
+    run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser("demo", help="replay every postmortem both ways (the README's main job)")
+    demo.add_argument("--profile", choices=["upstream", "local"], default=None)
+    demo.add_argument("--time-scale", type=float, default=None)
+    demo.set_defaults(handler=cmd_run, scenarios=["scenarios"], arch="both", seed=None,
+                      reports="reports")
+
+    report = commands.add_parser("report", help="re-render a run folder's report from its journal")
+    report.add_argument("run_dir")
+    report.set_defaults(handler=cmd_report)
+
     down = commands.add_parser("down", help="remove what outage runs left behind")
     down.add_argument("--run", default=None, help="only this run id (default: every run)")
     down.set_defaults(handler=cmd_down)
@@ -85,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except HarnessError as err:
+    except (HarnessError, ScenarioError) as err:
         console.print(f"[bold red]error:[/] {err}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -72,6 +72,7 @@ class History:
         kind: str,
         target: str,
         ok: bool,
+        /,
         *,
         latency_ms: float | None = None,
         source: str = "",

@@ -18,6 +18,8 @@ from harness.topology import Node, Role
 API_KEY = "outage-harness-operator-key"
 STATUS_PAGE_URL = "https://status.mailstack.test/"
 MAIL_DOMAIN = "mailstack.test"
+# Every proxy also listens here; users reach whichever holds the floating IP.
+FRONT_PORT = 80
 # Host-only ports (metrics, HAProxy stats) sit at a fixed offset from the node's port.
 SIDE_PORT_OFFSET = 10000
 
@@ -71,7 +73,7 @@ def proxy_recipe(node: Node, ctx: StackContext) -> Recipe:
     link = ([f"--status-page-url={STATUS_PAGE_URL}"]
             if ctx.settings.get("ARCH", "as-fixed") == "as-fixed" else [])
     render = ["python", "-m", "fixtures.mailstack.haproxy", *legs, "--out", "/tmp/haproxy",
-              f"--bind=*:{node.port}", f"--stats-bind=*:{side_port(node)}",
+              f"--bind=*:{node.port},*:{FRONT_PORT}", f"--stats-bind=*:{side_port(node)}",
               "--resolver=127.0.0.11:53", *link]
     script = " ".join(render) + " >/dev/null && exec haproxy -W -db -f /tmp/haproxy/haproxy.cfg"
     return Recipe(ctx.images.proxy, ["sh", "-c", script], ready=http_answers,

@@ -1,0 +1,268 @@
+"""The report's charts, rendered by matplotlib to inline SVG strings.
+
+No pyplot: each chart is its own Figure, so rendering keeps no global state.
+Every chart shares one x axis: real seconds since the run started (bottom)
+and incident time, real / time scale (top); faults and loads are shaded,
+operator actions are dashed lines (red when they failed); a dotted grey line
+marks the end of the timeline, where the unscaled grace begins.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from matplotlib import rc_context, rcParams
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
+
+from harness.history import Event
+from harness.invariants.windows import percentile
+from harness.report.record import RunRecord
+from harness.scenario.durations import format_offset
+from harness.scenario.invariants import LatencyBound
+from harness.scenario.probes import FRONT
+from harness.topology import Role
+
+WIDTH_IN = 11.0
+FAULT_COLOR = "#d62728"
+LOAD_COLOR = "#ff7f0e"
+HELD_COLOR = "#2ca02c"
+UNJUDGED_COLOR = "#7f7f7f"
+INCIDENT_STEPS_S = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+MAX_BUCKETS = 100
+
+
+def to_svg(figure: Figure, name: str) -> str:
+    """The figure as an <svg> element to inline; `name` keeps element ids unique within the page."""
+    out = io.StringIO()
+    with rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
+        figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = out.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _figure(height_in: float) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(WIDTH_IN, height_in))
+    axes = figure.add_subplot()
+    axes.grid(alpha=0.3)
+    return figure, axes
+
+
+def _time_axes(axes: Axes, record: RunRecord, marks: bool = True) -> None:
+    """Both clocks on the x axis, plus fault and load shading and action lines."""
+    end = record.end_s
+    scale = record.run.time_scale
+    axes.set_xlim(0, max(end, 1.0) * 1.02)  # a margin keeps steps at the very end visible
+    axes.set_xlabel("real seconds since the run started")
+    top = axes.secondary_xaxis("top", functions=(lambda x: x / scale, lambda x: x * scale))
+    step = next((s for s in INCIDENT_STEPS_S if end / scale / s <= 10), INCIDENT_STEPS_S[-1])
+    top.xaxis.set_major_locator(MultipleLocator(step))
+    top.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_offset(round(v)) if v >= 0 else ""))
+    top.set_xlabel("incident time")
+    axes.axvline(record.run.timeline_end_s, color=UNJUDGED_COLOR, linestyle=":", linewidth=1)
+    if not marks:
+        return
+    for entry in record.timeline:
+        if entry.started_s is None:
+            continue
+        if entry.category == "action":
+            color = FAULT_COLOR if entry.error else "black"
+            axes.axvline(entry.started_s, color=color, linestyle="--", linewidth=1)
+        else:
+            stop = entry.ended_s if entry.ended_s is not None else end
+            color = FAULT_COLOR if entry.category == "fault" else LOAD_COLOR
+            axes.axvspan(entry.started_s, stop, color=color, alpha=0.08, linewidth=0)
+
+
+def overview(record: RunRecord) -> str:
+    """One row per timeline entry and per invariant: what happened, and when each invariant broke."""
+    rows: list[tuple[str, str]] = []  # (label, color)
+    entries = list(record.timeline)
+    height = 0.32 * (len(entries) + len(record.verdicts)) + 1.4
+    figure, axes = _figure(height)
+    _time_axes(axes, record, marks=False)
+    end = record.end_s
+    for entry in entries:
+        y = len(rows)
+        if entry.started_s is None:
+            rows.append((f"{entry.id} (never ran)", UNJUDGED_COLOR))
+            continue
+        if entry.category == "action":
+            color = FAULT_COLOR if entry.error else "black"
+            finish = entry.ended_s if entry.ended_s is not None else entry.started_s
+            axes.plot([entry.started_s, finish], [y, y], color=color, linewidth=3)
+            axes.plot([entry.started_s], [y], marker="v", color=color, markersize=8)
+            label = f"{entry.id} (failed)" if entry.error else entry.id
+        else:
+            stop = entry.ended_s if entry.ended_s is not None else end
+            color = FAULT_COLOR if entry.category == "fault" else LOAD_COLOR
+            axes.broken_barh([(entry.started_s, stop - entry.started_s)], (y - 0.3, 0.6), color=color, alpha=0.35)
+            label = f"{entry.id}: {entry.what}"
+        rows.append((label, color))
+    for verdict in record.verdicts:
+        y = len(rows)
+        if verdict.inconclusive:
+            axes.broken_barh([(0, end)], (y - 0.15, 0.3), facecolor="none", edgecolor=UNJUDGED_COLOR, hatch="//")
+            rows.append((f"{verdict.id} (not judged)", UNJUDGED_COLOR))
+        elif verdict.held:
+            axes.plot([0, end], [y, y], color=HELD_COLOR, linewidth=1.5)
+            rows.append((f"{verdict.id} held", HELD_COLOR))
+        else:
+            spans = [(a, max(b - a, end / 400)) for a, b in verdict.broken_windows]
+            axes.broken_barh(spans, (y - 0.3, 0.6), color=FAULT_COLOR)
+            rows.append((f"{verdict.id} broke", FAULT_COLOR))
+    axes.set_yticks(range(len(rows)), [label for label, _ in rows])
+    for tick, (_, color) in zip(axes.get_yticklabels(), rows, strict=True):
+        tick.set_color(color)
+    axes.set_ylim(len(rows) - 0.5, -0.5)
+    if entries:
+        axes.axhline(len(entries) - 0.5, color="black", linewidth=0.8)
+    return to_svg(figure, "overview")
+
+
+def _api_targets(record: RunRecord) -> list[str]:
+    seen = {e.target for e in record.history.events("api.request")}
+    legs = [n.name for n in record.run.topology.by_role(Role.API)]
+    return [t for t in [FRONT, *legs] if t in seen] + sorted(seen - {FRONT, *legs})
+
+
+def _buckets(events: Iterable[Event], width: float) -> dict[float, list[Event]]:
+    grouped: dict[float, list[Event]] = defaultdict(list)
+    for event in events:
+        grouped[math.floor(event.t / width) * width + width / 2].append(event)
+    return dict(sorted(grouped.items()))
+
+
+def _bucket_width(record: RunRecord) -> float:
+    return max(1.0, math.ceil(record.end_s / MAX_BUCKETS))
+
+
+def api_success(record: RunRecord) -> str | None:
+    targets = _api_targets(record)
+    if not targets:
+        return None
+    figure, axes = _figure(3.2)
+    _time_axes(axes, record)
+    width = _bucket_width(record)
+    for target in targets:
+        buckets = _buckets(record.history.events("api.request", target), width)
+        axes.plot(list(buckets), [sum(e.ok for e in b) / len(b) for b in buckets.values()],
+                  marker=".", label=target, linewidth=1.5 if target == FRONT else 1)
+    axes.set_ylim(-0.03, 1.05)
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.set_ylabel(f"requests ok (per {width:g} s)")
+    axes.legend(loc="lower left", fontsize="small", ncols=len(targets))
+    return to_svg(figure, "api-success")
+
+
+def api_latency(record: RunRecord) -> str | None:
+    targets = _api_targets(record)
+    if not targets:
+        return None
+    probe = record.run.scenario.probes.api
+    timeout_ms = probe.timeout * 1000 if probe else None
+    figure, axes = _figure(3.4)
+    _time_axes(axes, record)
+    width = _bucket_width(record)
+    for target, color in zip(targets, _colors(), strict=False):
+        buckets = _buckets(record.history.events("api.request", target), width)
+        p50, p99 = [], []
+        for events in buckets.values():
+            values = [timeout_ms if e.data.get("timed_out") and timeout_ms else e.latency_ms for e in events]
+            values = [max(v, 0.1) for v in values if v is not None]
+            p50.append(percentile(values, 50) if values else math.nan)
+            p99.append(percentile(values, 99) if values else math.nan)
+        axes.plot(list(buckets), p99, color=color, label=f"{target} p99")
+        axes.plot(list(buckets), p50, color=color, linestyle=":", label=f"{target} p50")
+    for invariant in record.run.scenario.invariants:
+        if isinstance(invariant, LatencyBound):
+            axes.axhline(invariant.max * 1000, color=FAULT_COLOR, linewidth=0.8, linestyle="-.")
+            axes.annotate(f"{invariant.id}: {invariant.max * 1000:g} ms", (0, invariant.max * 1000),
+                          fontsize="x-small", color=FAULT_COLOR, va="bottom")
+    axes.set_yscale("log")
+    axes.set_ylabel(f"latency ms (per {width:g} s)")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="x-small")
+    return to_svg(figure, "api-latency")
+
+
+def mail(record: RunRecord) -> str | None:
+    sends = record.history.events("smtp.send")
+    if not sends:
+        return None
+    figure, axes = _figure(3.0)
+    _time_axes(axes, record)
+    accepted = [e.t for e in sends if e.data.get("accepted")]
+    refused = [e.t for e in sends if not e.data.get("accepted")]
+    landed: dict[str, float] = {}
+    for event in record.history.events("mail.stored"):
+        if event.data.get("copies", 0) >= 1:
+            landed.setdefault(str(event.data.get("message_id")), event.t)
+    _cumulative(axes, accepted, record.end_s, "accepted", "#1f77b4")
+    _cumulative(axes, sorted(landed.values()), record.end_s, "stored", HELD_COLOR)
+    if refused:
+        _cumulative(axes, refused, record.end_s, "refused", FAULT_COLOR)
+    axes.set_ylabel("messages (cumulative)")
+    axes.legend(loc="upper left", fontsize="small")
+    return to_svg(figure, "mail")
+
+
+def _colors() -> list[str]:
+    """The default color cycle, so a target's p50 and p99 lines share a color."""
+    return list(rcParams["axes.prop_cycle"].by_key()["color"]) * 4
+
+
+def _cumulative(axes: Axes, times: Sequence[float], end: float, label: str, color: str) -> None:
+    counts = [*range(len(times) + 1), len(times)]
+    axes.step([0.0, *times, end], counts, where="post", label=f"{label} ({len(times)})", color=color)
+
+
+def primary(record: RunRecord) -> str | None:
+    statuses = record.history.events("rs.status")
+    if not statuses:
+        return None
+    members = [n for n in record.run.topology.by_role(Role.MONGO, Role.ARBITER)]
+    names = [f"{n.name} ({n.provider})" for n in members] + ["none"]
+    index = {n.name: i for i, n in enumerate(members)}
+
+    def row(primary: object) -> int:
+        name = str(primary).partition(":")[0] if primary else None
+        return index.get(name, len(members)) if name else len(members)
+
+    figure, axes = _figure(0.35 * len(names) + 1.4)
+    _time_axes(axes, record)
+    axes.step([e.t for e in statuses], [row(e.data.get("primary")) for e in statuses], where="post",
+              color="#9467bd", linewidth=2)
+    axes.set_yticks(range(len(names)), names)
+    axes.set_ylim(len(names) - 0.5, -0.5)
+    axes.set_ylabel("primary")
+    return to_svg(figure, "primary")
+
+
+def blocklist(record: RunRecord) -> str | None:
+    probes = record.history.events("blocklist.probe")
+    if not probes:
+        return None
+    nodes = [n.name for n in record.run.topology.by_role(Role.SMTP)]
+    figure, axes = _figure(0.35 * len(nodes) + 1.4)
+    _time_axes(axes, record)
+    for y, node in enumerate(nodes):
+        events = [e for e in probes if e.target == node]
+        for refused, spans in _state_spans(events, record.end_s).items():
+            axes.broken_barh(spans, (y - 0.3, 0.6), color=FAULT_COLOR if refused else "#c7c7c7")
+    axes.set_yticks(range(len(nodes)), nodes)
+    axes.set_ylim(len(nodes) - 0.5, -0.5)
+    axes.set_ylabel("red: refusing the blocked IPs")
+    return to_svg(figure, "blocklist")
+
+
+def _state_spans(events: Sequence[Event], end: float) -> dict[bool, list[tuple[float, float]]]:
+    """Runs of equal `refused` state as (start, width) spans, each lasting until the next probe."""
+    spans: dict[bool, list[tuple[float, float]]] = defaultdict(list)
+    for event, following in zip(events, [*events[1:], None], strict=True):
+        stop = following.t if following is not None else end
+        spans[bool(event.data.get("refused"))].append((event.t, max(stop - event.t, 0.0)))
+    return spans
