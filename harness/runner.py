@@ -89,7 +89,10 @@ def run_scenario(
     with signals_raise(), Stack(run.topology, images, client=client, settings=stack_settings(run),
                                 say=say) as stack:
         history = History()
-        _play(run, stack, history, rng, say)
+        try:
+            _play(run, stack, history, rng, say)
+        finally:
+            stack.save_logs(run_dir / "logs")
         meta = RunMeta(
             run_id=stack.run_id,
             scenario_file=scenario_file,
@@ -138,9 +141,10 @@ def _play(run: ResolvedRun, stack: Stack, history: History, rng: random.Random, 
             probe.stop()
         if stack.fabric is not None:
             stack.fabric.heal_all()
-    missing = ledger.reconcile() if ledger else 0
     if ledger:
-        say(f"mail ledger: {missing} accepted message(s) missing from the database")
+        missing = ledger.reconcile()
+        say("mail ledger: no primary answered, so stored mail cannot be counted" if missing is None
+            else f"mail ledger: {missing} accepted message(s) missing from the database")
 
 
 def _probes(run: ResolvedRun, stack: Stack, history: History) -> tuple[list[PeriodicProbe], MailLedgerProbe | None]:

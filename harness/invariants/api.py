@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from harness.history import Event
 from harness.invariants.context import JudgeContext, Unjudgeable
 from harness.invariants.verdict import Verdict, Window
@@ -47,14 +49,18 @@ def check_availability(inv: Availability, ctx: JudgeContext) -> Verdict:
     return Verdict(inv.id, inv.kind, False, summary + ".", broken, measured)
 
 
+def request_latency_ms(event: Event, timeout_s: float | None) -> float | None:
+    """A request's latency, where a timed-out request counts as the probe's timeout."""
+    if event.data.get("timed_out") and timeout_s is not None:
+        return timeout_s * 1000
+    return event.latency_ms
+
+
 def check_latency(inv: LatencyBound, ctx: JudgeContext) -> Verdict:
     limit_ms = inv.max * 1000
-    timeout_ms = None if ctx.api_timeout_s is None else ctx.api_timeout_s * 1000
 
     def latency_ms(event: Event) -> float | None:
-        if event.data.get("timed_out") and timeout_ms is not None:
-            return timeout_ms  # a timed-out request took at least the timeout
-        return event.latency_ms
+        return request_latency_ms(event, ctx.api_timeout_s)
 
     observed: dict[str, float] = {}
     medians: dict[str, float] = {}
@@ -65,11 +71,11 @@ def check_latency(inv: LatencyBound, ctx: JudgeContext) -> Verdict:
         timed = [e for e in events if latency_ms(e) is not None]
         if not timed:
             raise Unjudgeable(f"requests to '{target}' carry no latency {ctx.describe_phase(inv.phase)}")
-        values = [latency_ms(e) for e in timed]
-        observed[target] = percentile(values, inv.percentile)  # type: ignore[arg-type]
-        medians[target] = percentile(values, 50)  # type: ignore[arg-type]
+        values = [v for v in map(latency_ms, timed) if v is not None]
+        observed[target] = percentile(values, inv.percentile)
+        medians[target] = percentile(values, 50)
         timeouts[target] = sum(bool(e.data.get("timed_out")) for e in timed)
-        windows[target] = bad_runs(timed, lambda e: latency_ms(e) > limit_ms, window[1])  # type: ignore[operator]
+        windows[target] = bad_runs(timed, lambda e: (latency_ms(e) or 0.0) > limit_ms, window[1])
     label = f"p{inv.percentile:g}"
     worst = max(observed, key=lambda t: observed[t])
     failing = [t for t in observed if observed[t] > limit_ms]
@@ -114,6 +120,6 @@ def _is_error_page(event: Event) -> bool:
     return (event.data.get("status") or 0) >= 500
 
 
-def _names(per_target: dict[str, object]) -> str:
+def _names(per_target: Mapping[str, object]) -> str:
     names = list(per_target)
     return names[0] if len(names) == 1 else "every target (" + ", ".join(names) + ")"

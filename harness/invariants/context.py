@@ -55,8 +55,9 @@ class JudgeContext:
             starts = self.events("load.stats", entry_id)
         if not starts:
             raise Unjudgeable(f"{category} '{entry_id}' never started (no {category}.start event)")
-        if category == "fault" and not starts[0].ok:
-            raise Unjudgeable(f"fault '{entry_id}' failed to apply: {starts[0].data.get('error', 'no reason recorded')}")
+        if category in ("fault", "load") and not starts[0].ok:
+            reason = starts[0].data.get("error", "no reason recorded")
+            raise Unjudgeable(f"{category} '{entry_id}' failed to start: {reason}")
         return starts[0].t
 
     def ended(self, entry_id: str) -> float | None:

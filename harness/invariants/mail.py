@@ -58,8 +58,8 @@ def check_no_mail_lost(inv: NoMailLost, ctx: JudgeContext) -> Verdict:
                        f"({too_recent} sent too late to judge).",
                        measured=measured)
     affected = {id(e) for e in lost + duplicated}
-    first, last = min(e.t for e in lost + duplicated), max(e.t for e in lost + duplicated)
-    windows = bad_runs(accepted, lambda e: id(e) in affected, last)
+    first, final = min(e.t for e in lost + duplicated), max(e.t for e in lost + duplicated)
+    windows = bad_runs(accepted, lambda e: id(e) in affected, final)
     harm = [text for count, text in ((len(lost), f"{len(lost)} lost"),
                                      (len(duplicated), f"{len(duplicated)} stored more than once")) if count]
     return Verdict(inv.id, inv.kind, False,

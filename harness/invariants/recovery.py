@@ -26,7 +26,8 @@ def check_recovery(inv: Recovery, ctx: JudgeContext) -> Verdict:
         if not events:
             raise Unjudgeable(f"no requests to '{target}' were recorded after '{inv.after}' ended")
         recovered[target] = _stable_recovery(events, disturbances)
-    last = max(recovered, key=lambda t: float("inf") if recovered[t] is None else recovered[t])  # type: ignore[arg-type]
+    never = [t for t, at in recovered.items() if at is None]
+    last = never[0] if never else max(recovered, key=lambda t: recovered[t] or 0.0)
     recovered_at = recovered[last]
     until = ctx.end_s if recovered_at is None else recovered_at
     restarts = [e for e in ctx.events("node.restart") if anchor < e.t <= until]

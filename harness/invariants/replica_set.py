@@ -39,7 +39,9 @@ def check_primary_outside(inv: PrimaryOutside, ctx: JudgeContext) -> Verdict:
                        measured=measured)
     fault_end = ctx.ended(inv.fault)
     until = elected.t if elected is not None else (fault_end if fault_end is not None else ctx.end_s)
-    later = "" if elected is None else f"; {elected.data['primary']} took over only after {ctx.lasting(elected.t - cut_at)}"
+    later = ""
+    if elected is not None:
+        later = f"; {elected.data['primary']} took over only after {ctx.lasting(elected.t - cut_at)}"
     return Verdict(inv.id, inv.kind, False,
                    f"no primary outside {inv.provider} within {ctx.lasting(inv.within)} after {since} "
                    f"(primaries seen: {', '.join(primaries)}){later}.",

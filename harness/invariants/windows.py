@@ -39,7 +39,9 @@ def merge(windows: Sequence[Window]) -> list[Window]:
 
 
 def longest(windows: Sequence[Window]) -> Window | None:
-    return max(windows, key=lambda w: w[1] - w[0], default=None)
+    if not windows:
+        return None
+    return max(windows, key=lambda w: w[1] - w[0])
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

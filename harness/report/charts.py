@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
 from harness.history import Event
+from harness.invariants.api import request_latency_ms
 from harness.invariants.windows import percentile
 from harness.report.record import RunRecord
 from harness.scenario.durations import format_offset
@@ -164,7 +165,7 @@ def api_latency(record: RunRecord) -> str | None:
     if not targets:
         return None
     probe = record.run.scenario.probes.api
-    timeout_ms = probe.timeout * 1000 if probe else None
+    timeout_s = probe.timeout if probe else None
     figure, axes = _figure(3.4)
     _time_axes(axes, record)
     width = _bucket_width(record)
@@ -172,8 +173,8 @@ def api_latency(record: RunRecord) -> str | None:
         buckets = _buckets(record.history.events("api.request", target), width)
         p50, p99 = [], []
         for events in buckets.values():
-            values = [timeout_ms if e.data.get("timed_out") and timeout_ms else e.latency_ms for e in events]
-            values = [max(v, 0.1) for v in values if v is not None]
+            latencies = (request_latency_ms(e, timeout_s) for e in events)
+            values = [max(v, 0.1) for v in latencies if v is not None]  # the axis is logarithmic
             p50.append(percentile(values, 50) if values else math.nan)
             p99.append(percentile(values, 99) if values else math.nan)
         axes.plot(list(buckets), p99, color=color, label=f"{target} p99")

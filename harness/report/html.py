@@ -18,7 +18,8 @@ from harness.scenario.durations import format_duration, format_offset
 REPORT = "report.html"
 
 CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1180px;padding:16px;color:#222}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1180px;
+padding:16px;color:#222}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}
 .banner{padding:12px 16px;border-radius:6px;margin-bottom:12px}
 .pass{background:#e6f4ea;border-left:6px solid #2ca02c} .fail{background:#fdecea;border-left:6px solid #d62728}

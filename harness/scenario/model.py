@@ -34,7 +34,12 @@ class Expectation(Strict):
 
 
 class Architecture(Strict):
-    """One way the system is built: its own topology (replacing the scenario's) and stack settings."""
+    """One way the system is built: its own topology (replacing the scenario's) and stack settings.
+
+    The stack reads the architecture's name as ARCH ("as-was", "as-fixed") and
+    takes UPPER_CASE settings as the services' environment (see
+    ``harness.runner.stack_settings``).
+    """
 
     topology: Topology | None = None
     settings: dict[str, Any] = Field(default_factory=dict)

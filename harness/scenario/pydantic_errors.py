@@ -39,7 +39,8 @@ def _problem(error: ErrorDetails, root: type[BaseModel]) -> Problem:
         kinds = _tags(here)
         if kind == "union_tag_not_found":
             return Problem(path, "missing 'kind'", "add 'kind:', one of " + ", ".join(kinds))
-        return Problem((*path, "kind"), f"unknown kind '{context.get('tag')}'", suggest(context.get("tag"), kinds, "kinds"))
+        tag = context.get("tag")
+        return Problem((*path, "kind"), f"unknown kind '{tag}'", suggest(tag, kinds, "kinds"))
     if kind in ("literal_error", "enum"):
         choices = [c.strip().strip("'") for c in str(context.get("expected", "")).replace(" or ", ",").split(",")]
         choices = [c for c in choices if c]

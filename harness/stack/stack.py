@@ -13,6 +13,7 @@ import ipaddress
 import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -161,6 +162,16 @@ class Stack:
 
     def container_name(self, node: str) -> str:
         return f"outage-{self.run_id}-{node}"
+
+    def save_logs(self, folder: Path) -> None:
+        """Every node's output, one file each: what a postmortem of the run needs."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, container in self._containers.items():
+            try:
+                output = container.get_wrapped_container().logs(timestamps=True)
+            except docker.errors.DockerException as err:
+                output = f"(logs unavailable: {err})".encode()
+            (folder / f"{name}.log").write_bytes(output)
 
     # Node operations (the stack's share of faults and operator actions).
 
