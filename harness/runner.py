@@ -19,6 +19,7 @@ from pathlib import Path
 import docker
 
 from harness.actions import ActionContext, run_action
+from harness.errors import HarnessError
 from harness.faults import apply_fault
 from harness.history import History
 from harness.invariants import check_invariants, judge
@@ -39,6 +40,7 @@ from harness.topology import Role
 
 LEDGER_EVERY_S = 2.0
 PROBE_INBOX = f"/api/addresses/probe@{MAIL_DOMAIN}/messages"
+SERVICE_ARCHITECTURES = ("as-was", "as-fixed")
 # Settings that shape the replica set rather than the services' environment.
 REPLICA_SET_SETTINGS = ("heartbeat_ms", "election_timeout_ms")
 
@@ -66,7 +68,15 @@ class _Live:
 def stack_settings(run: ResolvedRun) -> dict[str, str]:
     """Services' environment (ARCH and the architecture's upper-case settings) and
     the replica set's timings."""
-    settings = {"ARCH": run.architecture}
+    settings: dict[str, str] = {}
+    if run.architecture in SERVICE_ARCHITECTURES:
+        settings["ARCH"] = run.architecture
+    elif "ARCH" not in run.settings:
+        raise HarnessError(
+            f"architecture '{run.architecture}' of scenario '{run.scenario.name}' does not say "
+            "how the services are built",
+            f"add settings: {{ARCH: as-was}} or {{ARCH: as-fixed}} under architectures.{run.architecture}",
+        )
     for key, value in run.settings.items():
         if key.isupper() or key in REPLICA_SET_SETTINGS:
             settings[key] = str(value)

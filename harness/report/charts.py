@@ -13,6 +13,7 @@ import io
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from matplotlib import rc_context, rcParams
 from matplotlib.axes import Axes
@@ -59,7 +60,13 @@ def _time_axes(axes: Axes, record: RunRecord, marks: bool = True) -> None:
     scale = record.run.time_scale
     axes.set_xlim(0, max(end, 1.0) * 1.02)  # a margin keeps steps at the very end visible
     axes.set_xlabel("real seconds since the run started")
-    top = axes.secondary_xaxis("top", functions=(lambda x: x / scale, lambda x: x * scale))
+    def to_incident(real: Any) -> Any:
+        return real / scale
+
+    def to_real(incident: Any) -> Any:
+        return incident * scale
+
+    top = axes.secondary_xaxis("top", functions=(to_incident, to_real))
     step = next((s for s in INCIDENT_STEPS_S if end / scale / s <= 10), INCIDENT_STEPS_S[-1])
     top.xaxis.set_major_locator(MultipleLocator(step))
     top.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_offset(round(v)) if v >= 0 else ""))

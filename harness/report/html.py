@@ -139,9 +139,12 @@ def _executed_timeline(record: RunRecord) -> str:
         lag = "" if entry.lag_s is None else f"{entry.lag_s:+.2f} s"
         ended = "—" if entry.ended_s is None else clock.at(entry.ended_s)
         apply = "" if entry.apply_ms is None else f"{entry.apply_ms:.0f} ms"
+        scheduled = clock.at(entry.scheduled_s)
+        if entry.scheduled_stop_s is not None:
+            scheduled += f" to {clock.at(entry.scheduled_stop_s)}"
         rows.append(
             f"<tr><td>{escape(entry.id)}</td><td>{escape(entry.category)}: {escape(entry.what)}</td>"
-            f"<td>{clock.at(entry.scheduled_s)}</td><td>{started}</td><td>{lag}</td><td>{apply}</td>"
+            f"<td>{scheduled}</td><td>{started}</td><td>{lag}</td><td>{apply}</td>"
             f"<td>{ended}</td><td>{escape(entry.error or '')}</td></tr>"
         )
     return (

@@ -39,7 +39,8 @@ def journal_of(record: RunRecord) -> dict[str, Any]:
 
 def write_journal(run_dir: Path, record: RunRecord) -> Path:
     path = run_dir / JOURNAL
-    path.write_text(json.dumps(journal_of(record), indent=1, default=str), encoding="utf-8")
+    # Compact: a flood run holds tens of thousands of events.
+    path.write_text(json.dumps(journal_of(record), separators=(",", ":"), default=str), encoding="utf-8")
     return path
 
 

@@ -103,9 +103,6 @@ class RunRecord:
         """A record whose executed timeline is read from the history."""
         return cls(meta, run, history, list(verdicts), outcome, executed_timeline(run, history))
 
-    def verdict(self, invariant_id: str) -> Verdict | None:
-        return next((v for v in self.verdicts if v.id == invariant_id), None)
-
     @property
     def end_s(self) -> float:
         """When the history ends (the planned run end for an empty history)."""

@@ -6,10 +6,10 @@ import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 
-def render_path(path: Path) -> str:
+def render_path(path: FieldPath) -> str:
     """("timeline", 2, "fault", "provider") -> "timeline[2].fault.provider"."""
     text = ""
     for part in path:
@@ -33,7 +33,7 @@ def suggest(name: object, known: Iterable[str], what: str) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    path: Path
+    path: FieldPath
     message: str
     hint: str = ""
     line: int | None = None
@@ -67,7 +67,7 @@ class ScenarioError(Exception):
         super().__init__(str(self))
 
     @classmethod
-    def single(cls, path: Path, message: str, hint: str = "", file: str | None = None,
+    def single(cls, path: FieldPath, message: str, hint: str = "", file: str | None = None,
                line: int | None = None) -> ScenarioError:
         return cls([Problem(path, message, hint, line)], file)
 
@@ -87,7 +87,7 @@ class ScenarioError(Exception):
     def hint(self) -> str:
         return self.problems[0].hint
 
-    def located(self, file: str, line_of: Callable[[Path], int | None]) -> ScenarioError:
+    def located(self, file: str, line_of: Callable[[FieldPath], int | None]) -> ScenarioError:
         """The same problems, naming `file` and the line `line_of` finds for each path."""
         return ScenarioError(
             [p if p.line is not None else replace(p, line=line_of(p.path)) for p in self.problems],
@@ -96,3 +96,6 @@ class ScenarioError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(p.render(self.file) for p in self.problems)
+
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem], str | None]]:
+        return (ScenarioError, (self.problems, self.file))

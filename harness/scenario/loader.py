@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from harness.scenario.errors import Path, Problem, ScenarioError
+from harness.scenario.errors import FieldPath, Problem, ScenarioError
 from harness.scenario.imports import resolve_import
 from harness.scenario.model import Scenario
 from harness.scenario.pydantic_errors import problems_from_validation
@@ -19,13 +19,13 @@ from harness.scenario.pydantic_errors import problems_from_validation
 MAX_VALUES = 200_000
 
 
-def load_scenario(path: str | FilePath, check_imports: bool = True) -> Scenario:
+def load_scenario(path: str | Path, check_imports: bool = True) -> Scenario:
     """Read and validate a scenario file; every problem is reported with its line.
 
     ``check_imports`` also imports every extension point (``use:``) so a typo
     fails here, before any container starts.
     """
-    file = FilePath(path)
+    file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -36,7 +36,7 @@ def load_scenario(path: str | FilePath, check_imports: bool = True) -> Scenario:
 def parse_scenario(text: str, source: str = "<scenario>", check_imports: bool = True) -> Scenario:
     tree = _read_yaml(text, source)
 
-    def line_of(path: Path) -> int | None:
+    def line_of(path: FieldPath) -> int | None:
         return _line_of(tree, path)
 
     data = _plain(tree, source)
@@ -105,7 +105,7 @@ def _plain(tree: Any, source: str) -> Any:
         raise ScenarioError.single((), "the document nests too deeply", "flatten it", source, 1) from None
 
 
-def _line_of(tree: Any, path: Path) -> int:
+def _line_of(tree: Any, path: FieldPath) -> int:
     """The 1-based line of the deepest part of `path` present in the file."""
     node, line = tree, 1
     for part in path:
@@ -123,7 +123,7 @@ def _line_of(tree: Any, path: Path) -> int:
 
 
 def _import_problems(scenario: Scenario) -> list[Problem]:
-    uses: list[tuple[Path, str]] = []
+    uses: list[tuple[FieldPath, str]] = []
     for index, entry in enumerate(scenario.timeline):
         if entry.action is not None and entry.action.kind == "custom":
             uses.append((("timeline", index, "action", "use"), entry.action.use))

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from harness.scenario.errors import Path, Problem, suggest
+from harness.scenario.errors import FieldPath, Problem, suggest
 
 
 def problems_from_validation(errors: list[ErrorDetails], root: type[BaseModel]) -> list[Problem]:
@@ -51,7 +51,7 @@ def _problem(error: ErrorDetails, root: type[BaseModel]) -> Problem:
     return Problem(path, message)
 
 
-def _walk(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Path, Any, Any]:
+def _walk(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[FieldPath, Any, Any]:
     """The location as written in the file, the type holding its last element, and its own type."""
     path: list[str | int] = []
     current: Any = root

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harness.scenario.durations import format_duration, format_offset
-from harness.scenario.errors import Path, Problem, suggest
+from harness.scenario.errors import FieldPath, Problem, suggest
 from harness.scenario.fields import phase_reference
 from harness.scenario.invariants import (
     MAIL,
@@ -131,11 +131,11 @@ class _TopologyReferences:
     def problems(self) -> list[Problem]:
         return list(self._entries()) + list(self._probes()) + list(self._invariants())
 
-    def _provider(self, path: Path, name: str) -> Iterator[Problem]:
+    def _provider(self, path: FieldPath, name: str) -> Iterator[Problem]:
         if name not in self.providers:
             yield Problem(path, f"unknown provider '{name}'", suggest(name, self.providers, "providers"))
 
-    def _node(self, path: Path, name: str, role: Role | None = None) -> Iterator[Problem]:
+    def _node(self, path: FieldPath, name: str, role: Role | None = None) -> Iterator[Problem]:
         if name not in self.nodes:
             yield Problem(path, f"unknown node '{name}'", suggest(name, self.nodes, "nodes"))
         elif role is not None and self.topology.node(name).role != role:
@@ -143,7 +143,7 @@ class _TopologyReferences:
             yield Problem(path, f"node '{name}' has role {self.topology.node(name).role}, not {role}",
                                 suggest(name, candidates, f"{role} nodes"))
 
-    def _node_or_provider(self, path: Path, name: str) -> Iterator[Problem]:
+    def _node_or_provider(self, path: FieldPath, name: str) -> Iterator[Problem]:
         if name in self.nodes and name in self.providers:
             yield Problem(path, f"'{name}' is both a node and a provider",
                                 "rename one of them so the reference is unambiguous")
@@ -175,7 +175,7 @@ class _TopologyReferences:
             elif isinstance(spec, MoveFloatingIp):
                 yield from self._node((*at, "to"), spec.to, Role.PROXY)
 
-    def _target(self, path: Path, target: str, allow_mail: bool) -> Iterator[Problem]:
+    def _target(self, path: FieldPath, target: str, allow_mail: bool) -> Iterator[Problem]:
         if target == FRONT:
             if not self.proxies:
                 yield Problem(path, "target 'front' needs a proxy node", "add a node with role proxy")
@@ -213,7 +213,7 @@ def _ids_of(scenario: Scenario, *categories: str) -> list[str]:
     return [e.id for e in scenario.timeline if e.category in categories]
 
 
-def _reference(path: Path, name: str, known: list[str], what: str) -> list[Problem]:
+def _reference(path: FieldPath, name: str, known: list[str], what: str) -> list[Problem]:
     return [] if name in known else [Problem(path, f"unknown {what} '{name}'", suggest(name, known, f"{what}s"))]
 
 

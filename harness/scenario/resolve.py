@@ -64,7 +64,7 @@ def resolve(scenario: Scenario, architecture: str, time_scale: float | None = No
     return ResolvedRun(
         scenario=scenario,
         architecture=architecture,
-        topology=chosen.topology or scenario.topology,
+        topology=scenario.topology_for(architecture),
         settings=dict(chosen.settings),
         expect=chosen.expect,
         time_scale=scale,

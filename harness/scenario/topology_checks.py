@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.scenario.errors import Path, Problem, suggest
+from harness.scenario.errors import FieldPath, Problem, suggest
 
 
 def raw_topology_problems(data: Any) -> list[Problem]:
@@ -23,7 +23,7 @@ def raw_topology_problems(data: Any) -> list[Problem]:
     return problems
 
 
-def _problems_in(topology: Any, at: Path) -> list[Problem]:
+def _problems_in(topology: Any, at: FieldPath) -> list[Problem]:
     if not isinstance(topology, dict) or not isinstance(topology.get("nodes"), list):
         return []
     providers = topology.get("providers")
