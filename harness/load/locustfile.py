@@ -57,6 +57,8 @@ def _init(environment: Environment, **_: Any) -> None:
 
 @events.test_start.add_listener
 def _start(environment: Environment, **_: Any) -> None:
+    if _Master.records is not None:
+        _Master.records.started()
     # A new test (the web UI's "new" button) starts from fresh shares.
     SmtpUser.traffic = None
 

@@ -1,6 +1,7 @@
 """The master's file of what its workers observed: one JSON object per line.
 
-Lines: the workers' records (``attempt``, ``probe``, ``send``, see
+Lines: ``started`` when the master starts the test (its workers are
+connected); the workers' records (``attempt``, ``probe``, ``send``, see
 observations.py) with the worker's index added; a ``report`` line per worker
 report with its cumulative counts; one ``finished`` line once every expected
 worker has spent its share. The harness tails this file into the history.
@@ -20,6 +21,10 @@ class RecordLog:
         self._expected = max(1, expected_workers)
         self._done: set[str] = set()
         self._finished = False
+
+    def started(self) -> None:
+        self._file.write(json.dumps({"kind": "started", "at": time.time()}) + "\n")
+        self._file.flush()
 
     def write(self, client_id: str, report: dict[str, Any]) -> bool:
         """Append one worker report; True the first time every expected worker is done."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from harness.scenario.errors import FieldPath, Problem, ScenarioError
 from harness.scenario.imports import resolve_import
 from harness.scenario.model import Scenario
 from harness.scenario.pydantic_errors import problems_from_validation
+from harness.scenario.topology_checks import raw_topology_problems
+from harness.topology import Topology
 
 # Aliases can expand a small file into a huge structure; no scenario comes near this.
 MAX_VALUES = 200_000
@@ -55,6 +58,34 @@ def parse_scenario(text: str, source: str = "<scenario>", check_imports: bool = 
         if problems:
             raise ScenarioError(problems, source).located(source, line_of)
     return scenario
+
+
+def load_topology(path: str | Path) -> Topology:
+    """A topology file (providers and nodes), or a scenario file's `topology:`,
+    with the same file-and-line errors as scenarios."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError.single((), f"cannot read the file: {exc}", "check the path", file=str(path)) from None
+    tree = _read_yaml(text, str(path))
+    at: FieldPath = ("topology",) if "topology" in tree else ()
+    data = _plain(tree, str(path))
+    if at:
+        data = data["topology"]
+
+    def line_of(sub: FieldPath) -> int | None:
+        return _line_of(tree, (*at, *sub))
+
+    problems = raw_topology_problems({"topology": data})
+    if problems:
+        stripped = [replace(p, path=p.path[1:]) for p in problems]
+        raise ScenarioError(stripped, str(path)).located(str(path), line_of)
+    try:
+        return Topology.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from_validation(exc.errors(), Topology), str(path)).located(
+            str(path), line_of) from None
 
 
 def _read_yaml(text: str, source: str) -> Any:

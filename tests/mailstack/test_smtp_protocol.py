@@ -1,0 +1,118 @@
+"""Malformed and abusive SMTP input gets the reply a real MX gives, and never kills the server."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from .conftest import FixedStack
+from .mail import inbox_address, new_message, send, wait_for_inbox
+from .procs import DOMAIN, smtp_metrics
+
+
+@pytest.fixture
+def client(fixed_stack: FixedStack) -> Iterator[smtplib.SMTP]:
+    with smtplib.SMTP("127.0.0.1", fixed_stack.smtp_port, timeout=10) as smtp:
+        smtp.ehlo("tester.example.org")
+        yield smtp
+
+
+def _code(reply: tuple[int, bytes]) -> int:
+    return reply[0]
+
+
+def test_relaying_to_other_domains_is_denied(client: smtplib.SMTP) -> None:
+    client.mail("a@example.org")
+    assert client.rcpt("someone@elsewhere.example") == (
+        550,
+        b"5.7.1 Relaying denied: elsewhere.example is not served here",
+    )
+    assert _code(client.rcpt(f"ok@{DOMAIN}")) == 250
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("RCPT TO:<no-at-sign>", 553),
+        (f"RCPT TO:<{'x' * 65}@{DOMAIN}>", 553),
+        ("RCPT TO:<a@b@c>", 553),
+        ("RCPT TO:", 501),
+        (f"RCPT TO:<ok@{DOMAIN}> NOTIFY=NEVER", 555),
+    ],
+)
+def test_malformed_recipients(client: smtplib.SMTP, command: str, expected: int) -> None:
+    client.mail("a@example.org")
+    assert _code(client.docmd(command)) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("MAIL bob@example.org", 501),
+        ("MAIL FROM:<bad@@address>", 553),
+        ("MAIL FROM:<a@example.org> SIZE=999999999", 552),
+        (f"RCPT TO:<ok@{DOMAIN}>", 503),
+        ("DATA", 503),
+        ("FROBNICATE", 500),
+        ("HELO", 501),
+    ],
+)
+def test_malformed_commands(client: smtplib.SMTP, command: str, expected: int) -> None:
+    assert _code(client.docmd(command)) == expected
+
+
+def test_too_many_recipients(client: smtplib.SMTP, fixed_stack: FixedStack) -> None:
+    client.mail("a@example.org")
+    for n in range(fixed_stack.max_recipients):
+        assert _code(client.rcpt(f"r{n}@{DOMAIN}")) == 250
+    assert _code(client.rcpt(f"one-too-many@{DOMAIN}")) == 452
+
+
+def test_message_over_the_size_limit(client: smtplib.SMTP, fixed_stack: FixedStack) -> None:
+    client.mail("a@example.org")
+    client.rcpt(f"big@{DOMAIN}")
+    reply = client.data(
+        b"Subject: big\r\n\r\n" + (b"x" * 70 + b"\r\n") * (fixed_stack.max_message_bytes // 70 + 10)
+    )
+    assert _code(reply) == 552
+
+
+def test_data_line_too_long(client: smtplib.SMTP) -> None:
+    client.mail("a@example.org")
+    client.rcpt(f"long@{DOMAIN}")
+    reply = client.data(b"Subject: long\r\n\r\n" + b"y" * 1200 + b"\r\n")
+    assert _code(reply) == 500 and b"too long" in reply[1]
+
+
+def test_command_line_too_long_and_binary_garbage(client: smtplib.SMTP) -> None:
+    assert _code(client.docmd("NOOP " + "z" * 3000)) == 500
+    client.send(b"\xff\xfe\x00\x01garbage\r\n")
+    assert _code(client.getreply()) == 500
+    assert _code(client.noop()) == 250  # the session is still usable
+
+
+def test_server_survives_abuse_and_counts_refusals(fixed_stack: FixedStack) -> None:
+    with socket.create_connection(("127.0.0.1", fixed_stack.smtp_port), timeout=10) as raw:
+        raw.recv(1024)
+        raw.sendall(b"EHLO x\r\n" + b"\x00" * 5000 + b"\r\nMAIL FROM:<>\r\n\xc3\x28\r\nQUIT\r\n")
+        replies = b""
+        while chunk := raw.recv(4096):
+            replies += chunk
+    assert replies.endswith(b"221 Bye\r\n")
+    address = inbox_address("after-abuse")
+    send(fixed_stack.smtp_port, new_message(address))
+    refused = smtp_metrics(fixed_stack.smtp_metrics_port)["refused"]
+    assert refused["relay_denied"] >= 1 and refused["malformed_address"] >= 1
+    assert refused["too_many_recipients"] >= 1 and refused["message_too_large"] >= 1
+    assert refused["line_too_long"] >= 1
+
+
+def test_message_without_message_id_gets_one(fixed_stack: FixedStack) -> None:
+    address = inbox_address("no-id")
+    with smtplib.SMTP("127.0.0.1", fixed_stack.smtp_port, timeout=10) as smtp:
+        smtp.sendmail("a@example.org", [address], b"Subject: anonymous\r\n\r\nno id here\r\n")
+    [stored] = wait_for_inbox(fixed_stack.front, address)
+    assert stored["message_id"].endswith("@smtp-1>")

@@ -1,0 +1,50 @@
+"""Fixtures that start emulator members as subprocesses and always clean them up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from .cluster import Member, ReplicaSet, start_member
+
+
+@pytest.fixture
+def member_factory(tmp_path: Path) -> Iterator[Callable[..., Member]]:
+    started: list[Member] = []
+
+    def start(*arguments: str, port: int | None = None) -> Member:
+        member = start_member(tmp_path, *arguments, port=port)
+        started.append(member)
+        return member
+
+    yield start
+    for member in started:
+        member.kill()
+
+
+@pytest.fixture(scope="module")
+def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Member]:
+    member = start_member(tmp_path_factory.mktemp("standalone"), "--standalone")
+    yield member
+    member.kill()
+
+
+@pytest.fixture
+def replica_set_factory(member_factory: Callable[..., Member]) -> Callable[..., ReplicaSet]:
+    def build(data_members: int = 3, arbiters: int = 0, name: str = "rs0") -> ReplicaSet:
+        members = [member_factory("--replset", name) for _ in range(data_members)]
+        arbiter_members = [member_factory("--replset", name, "--arbiter") for _ in range(arbiters)]
+        return ReplicaSet(name, members, arbiter_members)
+
+    return build
+
+
+@pytest.fixture
+def replica_set(replica_set_factory: Callable[..., ReplicaSet]) -> ReplicaSet:
+    """A three-member set, initiated with test timeouts, with a primary elected."""
+    replica_set = replica_set_factory()
+    replica_set.initiate()
+    replica_set.wait_for_primary()
+    return replica_set

@@ -1,0 +1,44 @@
+import pytest
+
+from harness.scenario import parse_scenario, resolve
+
+
+def test_resolving_scales_offsets_and_durations_but_not_grace(chicago_text: str) -> None:
+    scenario = parse_scenario(chicago_text)
+    run = resolve(scenario, "as-was", time_scale=0.1)
+    cut = run.scheduled("chicago-cut")
+    assert (cut.start_s, cut.stop_s) == pytest.approx((12.0, 78.0))  # t+2m for 11m, x0.1
+    assert run.scheduled("move-to-spare").stop_s is None  # an action happens once
+    assert run.timeline_end_s == pytest.approx(96.0)
+    assert run.grace_s == 20.0
+
+
+def test_the_files_time_scale_applies_unless_overridden(chicago_text: str) -> None:
+    scenario = parse_scenario(chicago_text)
+    assert resolve(scenario, "as-was").time_scale == scenario.time_scale == 0.08
+
+
+def test_an_architecture_with_its_own_topology_replaces_the_scenarios(chicago_text: str) -> None:
+    scenario = parse_scenario(chicago_text)
+    assert resolve(scenario, "as-was").topology.node("mongo-2").provider == "dbhost"
+    assert resolve(scenario, "as-fixed").topology.node("mongo-2").provider == "east"
+
+
+def test_asking_for_an_unknown_architecture_suggests_the_known_ones(chicago_text: str) -> None:
+    with pytest.raises(KeyError, match="did you mean 'as-was'"):
+        resolve(parse_scenario(chicago_text), "as-wass")
+
+
+def test_a_load_without_for_lasts_until_the_timeline_ends(chicago_text: str) -> None:
+    text = chicago_text.replace(
+        "timeline:\n", "timeline:\n  - id: users\n    at: t+1m\n    load: {kind: api-users, rate: 2}\n"
+    )
+    run = resolve(parse_scenario(text), "as-was", time_scale=1)
+    assert run.scheduled("users").stop_s == run.timeline_end_s == 960
+
+
+def test_a_scenario_dumped_to_json_validates_back_to_the_same_scenario(chicago_text: str) -> None:
+    scenario = parse_scenario(chicago_text)
+    dumped = scenario.model_dump(mode="json", by_alias=True)
+    assert dumped["timeline"][0]["for"] == "11m"
+    assert type(scenario).model_validate(dumped) == scenario
