@@ -29,7 +29,7 @@ def test_two_nodes_on_one_port_is_refused(tmp_path: Path, capsys: pytest.Capture
                   "  - {name: b, role: echo, provider: east, port: 7000}\n")
     assert main(["up", "--topology", path]) == 2
     out = capsys.readouterr().out
-    assert ":5: nodes[1].port: port 7000 is already used by node 'a'" in out
+    assert ":4: nodes[1].port: port 7000 is already used by node 'a'" in out
 
 
 def test_missing_topology_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
