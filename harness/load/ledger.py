@@ -6,7 +6,8 @@ host), turned into the history's clock with one offset measured at start.
 - ``send`` (legitimate) -> ``smtp.send`` (target: the SMTP node)
 - ``attempt`` (sampled attacker attempt) -> ``flood.attempt``
 - ``probe`` (does a server refuse an attacker) -> ``blocklist.probe``
-- ``report`` (a worker's cumulative counts) -> ``load.stats``, at most once a second
+- ``report`` (a worker's cumulative counts) -> ``load.stats``, at most once a second,
+  and once more with the final counts when every attacker has finished
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class LoadLedger:
         elif kind == "finished":
             with self._lock:
                 self._finished.add(source)
+            if source == FLOOD:
+                self.record_stats(force=True)  # the final counts, not a second late
 
     def record_stats(self, *, force: bool = False) -> None:
         now = self.history.now()

@@ -29,13 +29,15 @@ def side_port(node: Node) -> int:
     return node.port + SIDE_PORT_OFFSET
 
 
-def front_url(ctx: StackContext) -> str:
-    """The API base URL services use: the first proxy, by name (the front)."""
-    proxies = [n for n in ctx.topology.by_role(Role.PROXY) if not n.spare] or ctx.topology.by_role(Role.PROXY)
-    if proxies:
-        return f"http://{proxies[0].name}:{proxies[0].port}"
-    api = ctx.topology.by_role(Role.API)[0]
-    return f"http://{api.name}:{api.port}"
+def ingest_leg_url(node: Node, ctx: StackContext) -> str | None:
+    """The API leg an SMTP server hands mail to in the 2018 shape: one in its own
+    provider when there is one (inbound mail did not depend on the Chicago front
+    in July 2018), else the first leg. A flood on the server loads that leg."""
+    legs = ctx.topology.by_role(Role.API)
+    if not legs:
+        return None
+    leg = next((n for n in legs if n.provider == node.provider), legs[0])
+    return f"http://{leg.name}:{leg.port}"
 
 
 def common_env(ctx: StackContext) -> dict[str, str]:
@@ -56,9 +58,10 @@ def smtp_recipe(node: Node, ctx: StackContext) -> Recipe:
         "SMTP_PORT": str(node.port),
         "SMTP_METRICS_PORT": str(side_port(node)),
         "SMTP_SERVER_NAME": node.name,
-        "API_BASE_URL": front_url(ctx),
         "SPOOL_DIR": "/var/spool/mailstack",
     }
+    if (leg_url := ingest_leg_url(node, ctx)) is not None:
+        env["API_BASE_URL"] = leg_url
     return Recipe(ctx.images.node, ["python", "-m", "fixtures.mailstack.smtp_server"], env,
                   ready=smtp_answers, host_ports=(side_port(node),))
 
