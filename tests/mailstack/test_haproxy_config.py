@@ -51,6 +51,11 @@ def test_timeouts_and_checks_are_configurable() -> None:
     assert "resolvers" not in config
 
 
+def test_the_front_can_listen_on_several_addresses() -> None:
+    config = render_config(LEGS, errors_dir="/e", options=FrontOptions(bind="*:8080,*:80"))
+    assert "bind *:8080,*:80" in config
+
+
 def test_docker_resolver_lets_leg_names_resolve_at_run_time() -> None:
     config = render_config(LEGS, errors_dir="/e", options=FrontOptions(resolver="127.0.0.11:53"))
     assert "resolvers dns\n    nameserver dns1 127.0.0.11:53" in config
@@ -111,7 +116,11 @@ def test_command_line_writes_a_bundle_and_exits_2_on_bad_legs(
 @pytest.mark.parametrize("status_page_url", [None, STATUS_PAGE], ids=["as-was", "as-fixed"])
 def test_real_haproxy_accepts_the_rendered_config(tmp_path: Path, status_page_url: str | None) -> None:
     # api-2.internal resolves nowhere: HAProxy must still start (init-addr none).
-    options = FrontOptions(resolver="127.0.0.11:53") if status_page_url else None
+    options = (
+        FrontOptions(bind="127.0.0.1:18080,127.0.0.1:18081", resolver="127.0.0.11:53")
+        if status_page_url
+        else None
+    )
     config = write_bundle(tmp_path, LEGS, status_page_url=status_page_url, options=options)
     result = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr

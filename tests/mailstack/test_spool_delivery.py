@@ -12,7 +12,7 @@ import pytest
 from fixtures.mailstack.delivery import Delivery
 from fixtures.mailstack.messages import MailMessage, build_message
 from fixtures.mailstack.metrics import SmtpCounters
-from fixtures.mailstack.sinks import SinkUnavailable
+from fixtures.mailstack.sinks import MessageRejected, SinkUnavailable
 from fixtures.mailstack.spool import Spool, SpoolError
 
 
@@ -35,7 +35,7 @@ class FakeSink:
     def __init__(self) -> None:
         self.up = True
         self.documents: dict[str, MailMessage] = {}
-        self.writes = 0
+        self.refuses: set[str] = set()  # Message-IDs it will never take
 
     async def store(self, message: MailMessage) -> bool:
         return await self.store_batch([message]) == 1
@@ -45,9 +45,12 @@ class FakeSink:
             raise SinkUnavailable("down")
         new = 0
         for message in messages:
-            self.writes += 1
+            if message.message_id in self.refuses:
+                continue
             new += message.message_id not in self.documents
             self.documents.setdefault(message.message_id, message)
+        if any(m.message_id in self.refuses for m in messages):
+            raise MessageRejected("too large")
         return new
 
 
@@ -107,5 +110,25 @@ def test_sink_down_spools_then_drains_each_message_once(tmp_path: Path) -> None:
         assert (spool.pending, counters.spooled) == (0, 6)
         assert sorted(sink.documents) == sorted(f"<{n}@t>" for n in range(8))
         assert (counters.drained, counters.duplicates) == (6, 1)
+
+    asyncio.run(scenario())
+
+
+def test_a_message_the_sink_refuses_is_set_aside_without_blocking_the_spool(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        sink, counters, spool = FakeSink(), SmtpCounters(), Spool(tmp_path)
+        spool.prepare()
+        delivery = Delivery(sink, spool, counters, spool_while_sink_down=True, drain_interval_s=0.01)
+        sink.up = False
+        for n in range(3):
+            await delivery.accept(_message(n))
+        sink.up, sink.refuses = True, {"<1@t>"}
+        while await delivery.drain_batch():
+            pass
+        assert sorted(sink.documents) == ["<0@t>", "<2@t>"]
+        assert (spool.pending, counters.rejected, counters.drained) == (0, 1, 2)
+        assert len(list((tmp_path / "rejected").iterdir())) == 1
+        with pytest.raises(MessageRejected):  # at SMTP time the client hears 554 instead
+            await delivery.accept(_message(1))
 
     asyncio.run(scenario())
