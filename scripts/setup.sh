@@ -19,5 +19,15 @@ if [ ! -f "$stamp" ]; then
 else
   step "virtual environment .venv is up to date"
 fi
+# The mail stack's own tests run HAProxy on the host (the stack runs it in containers).
+if ! command -v haproxy >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "installing haproxy for the mail stack's loopback tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null 2>&1 \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+  else
+    step "haproxy is not installed: the tests that need it on the host will be skipped"
+  fi
+fi
 export TESTCONTAINERS_RYUK_DISABLED=true
 exec .venv/bin/python -m harness.runtime.setup "$@"
