@@ -84,16 +84,27 @@ class Member:
 
 
 def start_member(log_dir: Path, *arguments: str, port: int | None = None) -> Member:
+    member = spawn_member(log_dir, *arguments, port=port)
+    wait_started(member)
+    return member
+
+
+def spawn_member(log_dir: Path, *arguments: str, port: int | None = None) -> Member:
+    """Start the process without waiting for it (start several, then wait_started each)."""
     port = port or free_port()
     log_path = log_dir / f"member-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fixtures.mongoemu", "--me", f"127.0.0.1:{port}", "--port", str(port), *arguments],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=log_path.open("wb"),
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    member = Member(port, log_path, process)
+    with log_path.open("wb") as log_file:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fixtures.mongoemu", "--me", f"127.0.0.1:{port}", "--port", str(port), *arguments],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    return Member(port, log_path, process)
+
+
+def wait_started(member: Member) -> None:
     try:
         wait_until(lambda: _listening(member), 15, f"member {member.host} to listen")
     except AssertionError:

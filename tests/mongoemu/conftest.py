@@ -7,16 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from .cluster import Member, ReplicaSet, start_member
+from .cluster import Member, ReplicaSet, spawn_member, start_member, wait_started
 
 
 @pytest.fixture
 def member_factory(tmp_path: Path) -> Iterator[Callable[..., Member]]:
+    """start(*arguments, wait=True): a member process; with wait=False call wait_started later."""
     started: list[Member] = []
 
-    def start(*arguments: str, port: int | None = None) -> Member:
-        member = start_member(tmp_path, *arguments, port=port)
+    def start(*arguments: str, port: int | None = None, wait: bool = True) -> Member:
+        member = spawn_member(tmp_path, *arguments, port=port)
         started.append(member)
+        if wait:
+            wait_started(member)
         return member
 
     yield start
@@ -34,8 +37,10 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Member]:
 @pytest.fixture
 def replica_set_factory(member_factory: Callable[..., Member]) -> Callable[..., ReplicaSet]:
     def build(data_members: int = 3, arbiters: int = 0, name: str = "rs0") -> ReplicaSet:
-        members = [member_factory("--replset", name) for _ in range(data_members)]
-        arbiter_members = [member_factory("--replset", name, "--arbiter") for _ in range(arbiters)]
+        members = [member_factory("--replset", name, wait=False) for _ in range(data_members)]
+        arbiter_members = [member_factory("--replset", name, "--arbiter", wait=False) for _ in range(arbiters)]
+        for member in members + arbiter_members:
+            wait_started(member)
         return ReplicaSet(name, members, arbiter_members)
 
     return build

@@ -173,3 +173,14 @@ def test_initiate_validates_config(replica_set_factory: Callable[..., ReplicaSet
     assert again.value.code == 23
     with pymongo.MongoClient(f"mongodb://{member.host}/?replicaSet=rs0", serverSelectionTimeoutMS=10000) as client:
         client.db.coll.insert_one({"ok": True})
+
+
+def test_causally_consistent_session_reads_its_writes_on_a_secondary(replica_set: ReplicaSet) -> None:
+    with replica_set.client() as client:
+        wait_until(lambda: len(client.secondaries) == 2, 10, "pymongo to see both secondaries")
+        collection = client.db.get_collection("causal", write_concern=WriteConcern(w=1))
+        from_secondary = collection.with_options(read_preference=ReadPreference.SECONDARY)
+        with client.start_session(causal_consistency=True) as session:
+            for number in range(20):
+                collection.insert_one({"_id": number}, session=session)
+                assert from_secondary.find_one({"_id": number}, session=session) == {"_id": number}

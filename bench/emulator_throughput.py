@@ -1,0 +1,134 @@
+"""Throughput of the MongoDB replica-set emulator: 3 members on loopback, four client processes.
+
+    .venv/bin/python bench/emulator_throughput.py [--seconds 10] [--clients 4]
+
+Prints measured figures (`w:1 NNNN inserts/s`, `w:majority NNNN inserts/s`) and the CPU
+time spent per insert by the members and by the clients, which is steadier than the rate on
+a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+
+import pymongo
+from pymongo import WriteConcern
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SET_NAME = "bench"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_member(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "fixtures.mongoemu", "--me", f"127.0.0.1:{port}", "--port", str(port), "--replset", SET_NAME],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_listening(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"member on port {port} did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, from /proc (Linux)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def insert_for(
+    uri: str, w: int | str, seconds: float, client_index: int, start: "multiprocessing.Event", results: "multiprocessing.Queue[tuple[int, float]]"
+) -> None:
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=20000)
+    collection = client.bench.get_collection("inserts", write_concern=WriteConcern(w=w, wtimeout=10000))
+    collection.insert_one({"warmup": client_index})
+    start.wait()
+    count = 0
+    cpu_before = time.process_time()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        collection.insert_one({"client": client_index, "n": count, "payload": "x" * 100})
+        count += 1
+    results.put((count, time.process_time() - cpu_before))
+    client.close()
+
+
+def measure(uri: str, w: int | str, seconds: float, clients: int, member_pids: list[int]) -> tuple[float, float, float]:
+    """(inserts/s, member CPU µs per insert, client CPU µs per insert) over one window."""
+    results: multiprocessing.Queue[tuple[int, float]] = multiprocessing.Queue()
+    start = multiprocessing.Event()
+    workers = [
+        multiprocessing.Process(target=insert_for, args=(uri, w, seconds, index, start, results)) for index in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    time.sleep(2)  # let every client connect and warm up before the common window opens
+    members_before = sum(cpu_seconds(pid) for pid in member_pids)
+    start.set()
+    reports = [results.get(timeout=seconds + 60) for _ in workers]
+    members_cpu = sum(cpu_seconds(pid) for pid in member_pids) - members_before
+    for worker in workers:
+        worker.join()
+    total = sum(count for count, _ in reports)
+    client_cpu = sum(cpu for _, cpu in reports)
+    return total / seconds, members_cpu / total * 1e6, client_cpu / total * 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="measuring time per write concern")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    arguments = parser.parse_args()
+    ports = [free_port() for _ in range(3)]
+    hosts = [f"127.0.0.1:{port}" for port in ports]
+    with ExitStack() as cleanup:
+        member_pids = []
+        for port in ports:
+            process = start_member(port)
+            member_pids.append(process.pid)
+            cleanup.callback(process.wait)
+            cleanup.callback(process.kill)
+        deadline = time.monotonic() + 15
+        for port in ports:
+            wait_listening(port, deadline)
+        seed = pymongo.MongoClient(f"mongodb://{hosts[0]}/?directConnection=true")
+        seed.admin.command(
+            "replSetInitiate",
+            {
+                "_id": SET_NAME,
+                "members": [{"_id": index, "host": host} for index, host in enumerate(hosts)],
+                "settings": {"heartbeatIntervalMillis": 500, "electionTimeoutMillis": 2000},
+            },
+        )
+        seed.close()
+        uri = f"mongodb://{','.join(hosts)}/?replicaSet={SET_NAME}"
+        for w in (1, "majority"):
+            rate, member_cpu, client_cpu = measure(uri, w, arguments.seconds, arguments.clients, member_pids)
+            print(f"w:{w} {rate:.0f} inserts/s", flush=True)
+            print(f"  CPU per insert: members {member_cpu:.0f} µs (all three), clients {client_cpu:.0f} µs", flush=True)
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine skews these figures)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
