@@ -35,9 +35,12 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Member]:
 
 
 @pytest.fixture
-def replica_set_factory(member_factory: Callable[..., Member]) -> Callable[..., ReplicaSet]:
-    def build(data_members: int = 3, arbiters: int = 0, name: str = "rs0") -> ReplicaSet:
-        members = [member_factory("--replset", name, wait=False) for _ in range(data_members)]
+def replica_set_factory(member_factory: Callable[..., Member], tmp_path: Path) -> Callable[..., ReplicaSet]:
+    def build(data_members: int = 3, arbiters: int = 0, name: str = "rs0", data_dirs: bool = False) -> ReplicaSet:
+        def durability(index: int) -> tuple[str, ...]:
+            return ("--data-dir", str(tmp_path / f"data-{index}")) if data_dirs else ()
+
+        members = [member_factory("--replset", name, *durability(index), wait=False) for index in range(data_members)]
         arbiter_members = [member_factory("--replset", name, "--arbiter", wait=False) for _ in range(arbiters)]
         for member in members + arbiter_members:
             wait_started(member)

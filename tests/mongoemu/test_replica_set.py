@@ -97,7 +97,10 @@ def test_secondaries_refuse_writes_and_unflagged_reads(replica_set: ReplicaSet) 
     assert refused_retryable["code"] == 10107 and refused_retryable["errorLabels"] == ["RetryableWriteError"]
 
 
-def test_majority_write_times_out_without_secondaries(replica_set: ReplicaSet) -> None:
+def test_majority_write_times_out_without_secondaries(replica_set_factory: Callable[..., ReplicaSet]) -> None:
+    replica_set = replica_set_factory()
+    # A long election timeout keeps the lonely primary in office well past the 300 ms wtimeout.
+    replica_set.initiate({"heartbeatIntervalMillis": 200, "electionTimeoutMillis": 5000})
     primary = replica_set.wait_for_primary()
     with primary.client() as client:
         client.db.coll.insert_one({"warm": True})
@@ -109,6 +112,9 @@ def test_majority_write_times_out_without_secondaries(replica_set: ReplicaSet) -
             collection.insert_one({"lonely": True})
     assert failure.value.code == 64
     assert failure.value.details["errInfo"]["wtimeout"] is True
+    # Cut off from a majority, the primary steps down once the election timeout has passed.
+    wait_until(lambda: replica_set.state_of(primary) == "SECONDARY", 20, "the isolated primary to step down")
+    assert "can see only 1 of 3 voters" in primary.log()
 
 
 def test_step_down_hands_over_to_a_caught_up_secondary(replica_set: ReplicaSet) -> None:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from pymongo import ReadPreference, WriteConcern
 
 from fixtures.mongoemu.replication import FETCH_MAX_WAIT_SECONDS
 
-from .cluster import ReplicaSet, wait_until
+from .cluster import Member, ReplicaSet, wait_until
 
 # A longer election timeout than the other tests: the primary must keep its role for a
 # moment after losing both secondaries (see the comment at the w:1 write).
 SETTINGS = {"heartbeatIntervalMillis": 200, "electionTimeoutMillis": 3000}
 
 
-def test_unreplicated_w1_write_is_rolled_back_and_recorded(replica_set_factory: Callable[..., ReplicaSet]) -> None:
-    replica_set = replica_set_factory()
+def test_unreplicated_w1_write_is_rolled_back_and_recorded(
+    replica_set_factory: Callable[..., ReplicaSet], member_factory: Callable[..., Member], tmp_path: Path
+) -> None:
+    replica_set = replica_set_factory(data_dirs=True)
     replica_set.initiate(SETTINGS)
     old_primary = replica_set.wait_for_primary()
     secondaries = [member for member in replica_set.members if member is not old_primary]
@@ -55,3 +58,11 @@ def test_unreplicated_w1_write_is_rolled_back_and_recorded(replica_set_factory: 
     assert [entry["entry"]["o"]["_id"] for entry in recorded] == ["unreplicated"]
     assert recorded[0]["entry"]["ns"] == "db.mail"
     assert '"event": "rollback"' in old_primary.log()
+
+    # The rollback rewrote the member's journal: a restart from its data dir must not resurrect the write.
+    index = replica_set.members.index(old_primary)
+    old_primary.kill()
+    restarted = member_factory("--replset", "rs0", "--data-dir", str(tmp_path / f"data-{index}"), port=old_primary.port)
+    with restarted.client() as direct:
+        mail = direct.db.get_collection("mail", read_preference=ReadPreference.SECONDARY_PREFERRED)
+        assert "unreplicated" not in {doc["_id"] for doc in mail.find()}
