@@ -43,7 +43,9 @@ def member_recipe(node: Node, ctx: StackContext) -> Recipe:
         command = ["mongod", "--replSet", REPLICA_SET, "--port", str(node.port), "--bind_ip_all"]
         return Recipe(ctx.images.mongo, command, ready=answers_hello)
     command = ["python", "-m", "fixtures.mongoemu", "--me", f"{node.name}:{node.port}",
-               "--port", str(node.port), "--bind", "0.0.0.0", "--replset", REPLICA_SET]
+               "--port", str(node.port), "--bind", "0.0.0.0", "--replset", REPLICA_SET,
+               # Inside the container's own filesystem: survives a kill or restart of the node.
+               "--data-dir", "/var/lib/mongoemu"]
     if node.role is Role.ARBITER:
         command.append("--arbiter")
     return Recipe(ctx.images.node, command, ready=answers_hello)
