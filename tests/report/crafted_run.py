@@ -1,4 +1,7 @@
-"""A crafted run of scenario B as it was: the 2018 failure, as the probes would record it."""
+"""A crafted run of scenario B as it was: the 2018 failure, as the probes would record it.
+
+The history below is timed against a pinned copy of the scenario (data/), not the shipped
+scenarios/ file, so retuning the shipped time scale or restart interval does not move it."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from harness.invariants import check_invariants, judge
 from harness.report import RunMeta, RunRecord
 from harness.scenario import load_scenario, resolve
 
-SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "database_router_failure.yaml"
+SCENARIO_FILE = Path(__file__).resolve().parent / "data" / "database_router_failure.yaml"
 CUT = (3.0, 72.0)  # t+1m for 23m at time scale 0.05
 RESTARTS = {"api-1": 81.5, "api-2": 86.5, "api-3": 91.5}  # restart-role api, 5 s apart
 
@@ -52,7 +55,7 @@ def crafted_record(run_id: str = "20180206-093600-b-as-was") -> RunRecord:
     run = resolve(scenario, "as-was")
     history = crafted_history()
     verdicts = check_invariants(run, history)
-    meta = RunMeta(run_id=run_id, scenario_file="scenarios/database_router_failure.yaml", architecture="as-was",
+    meta = RunMeta(run_id=run_id, scenario_file="tests/report/data/database_router_failure.yaml", architecture="as-was",
                    seed=scenario.seed, profile="local-images", database_tier="emulator",
                    time_scale=run.time_scale, started_at="2018-02-06T17:36:00+00:00")
     return RunRecord.of(meta, run, history, verdicts, judge(verdicts, run.expect))

@@ -9,9 +9,9 @@ from ruamel.yaml import YAML
 
 from harness.scenario import Scenario, ScenarioError, parse_scenario
 
-from .conftest import SCENARIOS
+from .conftest import DATA
 
-BASE = YAML(typ="safe").load((SCENARIOS / "database_router_failure.yaml").read_text(encoding="utf-8"))
+BASE = YAML(typ="safe").load((DATA / "database_router_failure.yaml").read_text(encoding="utf-8"))
 
 scalars = st.one_of(
     st.none(),

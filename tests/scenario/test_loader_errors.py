@@ -4,7 +4,7 @@ import pytest
 
 from harness.scenario import ScenarioError, parse_scenario
 
-FILE = "scenarios/chicago_dc_outage.yaml"
+FILE = "tests/scenario/data/chicago_dc_outage.yaml"
 
 
 def error_for(text: str) -> ScenarioError:
