@@ -125,7 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed = run.scenario.seed if args.seed is None else args.seed
         console.rule(f"{run.scenario.name} / {run.architecture}  (time scale {run.time_scale:g}, seed {seed})")
         results.append(run_scenario(run, scenario_file=str(path), images=images, client=client,
-                                    reports_dir=Path(args.reports), seed=seed, say=_say))
+                                    reports_dir=Path(args.reports), seed=seed, say=_say,
+                                    locust_ui=args.locust_ui))
         _print_result(results[-1])
     _print_summary(results, time.monotonic() - started, Path(args.reports))
     return EXIT_OK if all(r.passed for r in results) else EXIT_MISMATCH
@@ -188,13 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     run.add_argument("--profile", choices=["upstream", "local"], default=None)
     run.add_argument("--reports", default="reports", help="where run folders are written")
+    run.add_argument("--locust-ui", action="store_true",
+                     help="serve Locust's web UI for floods on 127.0.0.1 (its URL is printed)")
     run.set_defaults(handler=cmd_run)
 
     demo = commands.add_parser("demo", help="replay every postmortem both ways (the README's main job)")
     demo.add_argument("--profile", choices=["upstream", "local"], default=None)
     demo.add_argument("--time-scale", type=float, default=None)
     demo.set_defaults(handler=cmd_run, scenarios=["scenarios"], arch="both", seed=None,
-                      reports="reports")
+                      reports="reports", locust_ui=False)
 
     report = commands.add_parser("report", help="re-render a run folder's report from its journal")
     report.add_argument("run_dir")

@@ -8,7 +8,6 @@ and how long applying it took.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from harness.errors import HarnessError
 from harness.faults import apply_fault
 from harness.history import History
 from harness.invariants import check_invariants, judge
+from harness.load.flood import FloodHandle, FloodRunner
 from harness.probes.api import ApiProbe
 from harness.probes.base import PeriodicProbe
 from harness.probes.mail_ledger import MailLedgerProbe
@@ -32,6 +32,7 @@ from harness.report import RunMeta, RunRecord, rebuild_index, write_run
 from harness.runtime.images import ImageSet
 from harness.scenario import ResolvedRun, ScheduledEntry
 from harness.scenario.probes import FRONT, LEGS
+from harness.scenario.timeline import Flood
 from harness.stack import Stack
 from harness.stack.cleanup import signals_raise
 from harness.stack.database import members
@@ -92,15 +93,15 @@ def run_scenario(
     reports_dir: Path,
     seed: int,
     say: Say,
+    locust_ui: bool = False,
 ) -> RunResult:
     started_at = datetime.now(UTC)
     run_dir = reports_dir / f"{started_at:%Y%m%d-%H%M%S}-{run.scenario.name}-{run.architecture}"
-    rng = random.Random(seed)
     with signals_raise(), Stack(run.topology, images, client=client, settings=stack_settings(run),
                                 say=say) as stack:
         history = History()
         try:
-            _play(run, stack, history, rng, say)
+            _play(run, stack, history, _LoadPlan(seed, run_dir / "load", locust_ui, say), say)
         finally:
             stack.save_logs(run_dir / "logs")
         meta = RunMeta(
@@ -121,16 +122,37 @@ def run_scenario(
     return RunResult(record, run_dir)
 
 
-def _play(run: ResolvedRun, stack: Stack, history: History, rng: random.Random, say: Say) -> None:
+@dataclass
+class _LoadPlan:
+    """Where and how load entries start, and the handles of those running."""
+
+    seed: int
+    out_dir: Path
+    web_ui: bool
+    say: Say
+    running: dict[str, FloodHandle] = field(default_factory=dict)
+
+    def attacker_ips(self, load_id: str) -> list[str]:
+        if load_id not in self.running:
+            raise HarnessError(f"load '{load_id}' is not running, so its attackers are unknown",
+                               "schedule the block after the flood starts")
+        return self.running[load_id].attacker_ips
+
+    def stop_all(self) -> None:
+        for handle in self.running.values():
+            handle.stop()
+
+
+def _play(run: ResolvedRun, stack: Stack, history: History, loads: _LoadPlan, say: Say) -> None:
     probes, ledger = _probes(run, stack, history)
     live = _Live()
     blocked: set[str] = set()
     actions = ActionContext(stack, history, API_KEY, front_url=lambda: _front_url(stack),
-                            attacker_ips=lambda load_id: [], blocked_actions=blocked)
+                            attacker_ips=loads.attacker_ips, blocked_actions=blocked)
     for probe in probes:
         probe.start()
     threads = [
-        threading.Thread(target=_play_entry, args=(item, stack, history, actions, live, blocked),
+        threading.Thread(target=_play_entry, args=(run, item, stack, history, actions, live, loads),
                          name=f"entry-{item.id}", daemon=True)
         for item in run.schedule
     ]
@@ -147,6 +169,7 @@ def _play(run: ResolvedRun, stack: Stack, history: History, rng: random.Random, 
         say(f"timeline done; grace {run.grace_s:.0f} s for spooled mail to drain")
         _sleep_until(history, run.run_end_s)
     finally:
+        loads.stop_all()
         for probe in probes:
             probe.stop()
         if stack.fabric is not None:
@@ -187,16 +210,41 @@ def _front_url(stack: Stack) -> str:
     return f"http://{stack.floating_ip}:{FRONT_PORT}"
 
 
-def _play_entry(item: ScheduledEntry, stack: Stack, history: History, actions: ActionContext,
-                live: _Live, blocked: set[str]) -> None:
+def _play_entry(run: ResolvedRun, item: ScheduledEntry, stack: Stack, history: History,
+                actions: ActionContext, live: _Live, loads: _LoadPlan) -> None:
     entry = item.entry
     _sleep_until(history, item.start_s)
     if entry.action is not None:
         run_action(entry.action, item.id, actions)
+    elif entry.load is not None:
+        _play_load(run, item, stack, history, loads)
+    elif entry.fault is not None:
+        _play_fault(item, stack, history, actions.blocked_actions, live)
+
+
+def _play_load(run: ResolvedRun, item: ScheduledEntry, stack: Stack, history: History,
+               loads: _LoadPlan) -> None:
+    spec = item.entry.load
+    if not isinstance(spec, Flood):
+        history.record("load.start", item.id, False, error=f"load kind '{spec.kind}' is not supported")
         return
-    if entry.fault is None:
-        history.record("load.start", item.id, False, error="load generation is not available")
+    stop_s = run.timeline_end_s if item.stop_s is None else item.stop_s
+    try:
+        handle = FloodRunner(web_ui=loads.web_ui, say=loads.say).start(
+            stack, spec, history, loads.seed, loads.out_dir / item.id, load_id=item.id,
+            duration_s=stop_s - history.now(), time_scale=run.time_scale)
+    except Exception as err:  # noqa: BLE001 - a load that cannot start is recorded, not fatal
+        history.record("load.start", item.id, False, error=f"{type(err).__name__}: {err}")
         return
+    loads.running[item.id] = handle
+    _sleep_until(history, stop_s)
+    handle.stop()
+
+
+def _play_fault(item: ScheduledEntry, stack: Stack, history: History, blocked: set[str],
+                live: _Live) -> None:
+    entry = item.entry
+    assert entry.fault is not None
     try:
         applied = apply_fault(entry.fault, item.id, stack, blocked)
     except Exception as err:  # noqa: BLE001 - a fault that cannot apply is recorded, not fatal

@@ -35,7 +35,7 @@ class LoadContainer:
 
     def logs(self, tail: int = 40) -> str:
         try:
-            return self.container.logs(tail=tail).decode(errors="replace")
+            return str(self.container.logs(tail=tail).decode(errors="replace"))
         except (NotFound, APIError):
             return "(container gone)"
 

@@ -192,10 +192,10 @@ class FloodHandle:
             if dead or time.monotonic() > deadline:
                 why = f"the {dead[0]} master exited" if dead else f"no start within {START_TIMEOUT_S} s"
                 master = self._masters[dead[0] if dead else FLOOD]
-                worker = (self.attackers or self.legit_senders or [None])[0]
+                workers = [*self.attackers, *self.legit_senders][:1]
                 raise HarnessError(
                     f"flood '{self.load_id}' did not start: {why}.\n--- master log:\n{master.log_tail()}"
-                    + (f"\n--- {worker.name}:\n{worker.logs()}" if worker else ""),
+                    + "".join(f"\n--- {worker.name}:\n{worker.logs()}" for worker in workers),
                     "check that containers on the public network reach the host "
                     f"(firewall on the bridge?); the logs are in {self.out_dir}")
             time.sleep(0.2)
@@ -208,20 +208,28 @@ class FloodHandle:
                 return
 
     def _stop_masters_and_record(self) -> None:
+        flood = self._masters.get(FLOOD)
+        ended_by_itself = flood is not None and not flood.running()
         for master in self._masters.values():
             master.stop()
         if self._tail is not None:
             self._tail.stop()
-        if not self._started:
+        if not self._started or flood is None:
             return
-        reason = "spent" if self.ledger.finished(FLOOD) else "stopped"
+        spent = self.ledger.finished(FLOOD)
+        # A master that quit before every attacker spent its share lost its workers or hit its
+        # run-time bound: the flood fell short, and its log says why.
+        reason = "spent" if spent else "ended early" if ended_by_itself else "stopped"
+        error = None if spent or not ended_by_itself else flood.log_tail(5)
         self.ledger.record_stats(force=True)
         totals = self.ledger.totals(FLOOD)
         by_address = self.ledger.by_address(FLOOD)
-        self.history.record("load.end", self.load_id, True, source=self.load_id, reason=reason, **totals,
-                            by_attacker=by_address, legit=self.ledger.totals(LEGIT))
+        self.history.record("load.end", self.load_id, error is None, source=self.load_id, reason=reason,
+                            error=error, **totals, by_attacker=by_address, legit=self.ledger.totals(LEGIT))
+        if error:
+            self.say(f"flood '{self.load_id}' ended before spending its share:\n{error}")
         summary: dict[str, Any] = {
-            "load_id": self.load_id, "reason": reason, "settings": asdict(self.settings),
+            "load_id": self.load_id, "reason": reason, "error": error, "settings": asdict(self.settings),
             "targets": [str(t) for t in self.targets], "attackers": by_address, "totals": totals,
             "legit": self.ledger.by_address(LEGIT), "web_ui": self.ui_url,
         }

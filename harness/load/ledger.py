@@ -95,6 +95,11 @@ class LoadLedger:
             reports = list(self._reports[source].values())
         return {key: sum(r["counts"][key] for r in reports) for key in COUNT_KEYS}
 
+    def cpu_seconds(self, source: str) -> float:
+        """CPU time the workers' processes spent since their shares began, all together."""
+        with self._lock:
+            return sum(float(r.get("cpu_s", 0.0)) for r in self._reports[source].values())
+
     def by_address(self, source: str) -> dict[str, dict[str, int]]:
         """Each worker's cumulative counts, by the source address the servers saw."""
         with self._lock:

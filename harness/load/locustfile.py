@@ -33,6 +33,9 @@ REPORT_KEY = "outage_harness"
 # Workers report every second instead of every three: load.stats and refusal
 # observations reach the history that much sooner.
 locust.runners.WORKER_REPORT_INTERVAL = 1.0
+# A worker flooding flat out on a busy 2-core machine can miss a few one-second
+# heartbeats; Locust's default (3) then drops every worker and stops the test.
+locust.runners.HEARTBEAT_LIVENESS = 15
 
 log = logging.getLogger("outage-harness.load")
 
@@ -40,6 +43,7 @@ log = logging.getLogger("outage-harness.load")
 class _Master:
     environment: Environment | None = None
     records: RecordLog | None = None
+    ending = False
 
 
 @events.init_command_line_parser.add_listener
@@ -63,6 +67,14 @@ def _start(environment: Environment, **_: Any) -> None:
     SmtpUser.traffic = None
 
 
+@events.test_stop.add_listener
+def _stopped(environment: Environment, **_: Any) -> None:
+    # Whatever stopped the test (every share spent, lost workers, the run-time bound),
+    # a headless master has nothing left to do: exit, so the harness sees the end.
+    if environment is _Master.environment and _headless(environment):
+        _end(environment)
+
+
 @events.report_to_master.add_listener
 def _report(client_id: str, data: dict[str, Any]) -> None:
     if SmtpUser.traffic is not None:
@@ -81,7 +93,17 @@ def _finish() -> None:
     if environment is None or environment.runner is None:
         return
     log.info("every worker spent its share of the load; ending the test")
-    if environment.parsed_options.headless:
-        environment.runner.quit()
+    if _headless(environment):
+        _end(environment)
     else:
         environment.runner.stop()  # the web UI stays up with the final figures
+
+
+def _end(environment: Environment) -> None:
+    if not _Master.ending and environment.runner is not None:
+        _Master.ending = True
+        gevent.spawn(environment.runner.quit)
+
+
+def _headless(environment: Environment) -> bool:
+    return environment.parsed_options is not None and bool(environment.parsed_options.headless)

@@ -33,7 +33,7 @@ class RecordLog:
         lines.append(json.dumps({
             "kind": "report", "worker": worker, "client": client_id, "ip": report["ip"],
             "at": time.time(), "counts": report["counts"], "by_target": report["by_target"],
-            "done": report["done"],
+            "done": report["done"], "cpu_s": report["cpu_s"],
         }))
         if report["done"]:
             self._done.add(client_id)

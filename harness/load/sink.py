@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -26,10 +27,10 @@ class NullSink:
     def target(self) -> Target:
         return Target(self.container.name, self.container.address, SINK_PORT)
 
-    def accepted(self) -> int:
-        """Messages this sink has taken, by its own count."""
+    def metrics(self) -> dict[str, Any]:
+        """The sink's own figures: ``accepted`` messages, ``cpu_s`` it has spent, per-client counts."""
         response = httpx.get(f"http://{self.container.address}:{METRICS_PORT}/metrics", timeout=5)
-        return int(response.json()["accepted"])
+        return dict(response.json())
 
 
 def start_null_sinks(stack: Stack, count: int) -> list[NullSink]:
@@ -42,7 +43,7 @@ def start_null_sinks(stack: Stack, count: int) -> list[NullSink]:
     for sink in sinks:
         while True:
             try:
-                sink.accepted()
+                sink.metrics()
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline:

@@ -146,19 +146,25 @@ class SmtpSession:
             raise _Answer(code, text, Stage.CONNECT)
 
     def _command(self, line: bytes) -> tuple[int, str]:
-        assert self._sock is not None
-        self._sock.sendall(line + CRLF)
+        self._send(line + CRLF)
         return self._reply()
 
-    def _send_content(self, content: bytes) -> tuple[int, str]:
+    def _send(self, data: bytes) -> None:
+        # send() rather than sendall(): under gevent sendall is a Python loop with a
+        # timer per call, and SMTP commands fit in the socket buffer in one go.
         assert self._sock is not None
+        view = memoryview(data)
+        while view:
+            view = view[self._sock.send(view):]
+
+    def _send_content(self, content: bytes) -> tuple[int, str]:
         # RFC 5321 4.5.2: a line starting with "." gets one more.
         if content.startswith(b"."):
             content = b"." + content
         content = content.replace(b"\n.", b"\n..")
         if not content.endswith(CRLF):
             content += CRLF
-        self._sock.sendall(content + b".\r\n")
+        self._send(content + b".\r\n")
         return self._reply()
 
     def _reply(self) -> tuple[int, str]:

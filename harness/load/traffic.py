@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import time
 from typing import Any
 
 from harness.load.mail import MailFactory
@@ -27,6 +28,7 @@ class Traffic:
         self.index = index
         self.in_flight = 0
         self._slots = 0
+        self._cpu_start = time.process_time()
 
     @classmethod
     def from_options(cls, options: argparse.Namespace, *, index: int, workers: int, legit: bool) -> Traffic:
@@ -73,4 +75,6 @@ class Traffic:
             "by_target": {name: counts.as_dict() for name, counts in observed.by_target.items()},
             "records": observed.drain(),
             "done": self.done,
+            # This process's CPU time since its share began: what each attempt costs the generator.
+            "cpu_s": round(time.process_time() - self._cpu_start, 3),
         }
