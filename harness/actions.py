@@ -20,6 +20,8 @@ from harness.scenario.imports import resolve_import
 from harness.stack import Stack
 
 API_CALL_TIMEOUT_S = 10
+# An operator retries a change the API fails to take, for about a minute.
+BLOCK_RETRY_FOR_S = 60
 
 
 @dataclass
@@ -63,12 +65,39 @@ def _perform(action: spec.Action, action_id: str, ctx: ActionContext) -> None:
                 ctx.history.record("node.restart", node.name, True, reason=action_id)
         case spec.BlockIps(ips=ips, from_load=load_id):
             addresses = ips if ips is not None else ctx.attacker_ips(load_id or "")
-            response = httpx.post(f"{ctx.front_url()}/api/blocklist", json={"ips": addresses},
-                                  headers={"X-Api-Key": ctx.api_key}, timeout=API_CALL_TIMEOUT_S)
-            if response.status_code >= 300:
-                raise ActionRefused(f"the API answered {response.status_code}: {response.text[:200]}")
+            _block_through_the_api(addresses, action_id, ctx)
         case spec.MoveFloatingIp(to=target):
             ctx.stack.move_floating_ip(target)
         case spec.CustomAction(use=path, args=args):
             handler: Callable[..., Any] = resolve_import(path)
             handler(ctx, **args)
+
+
+def _block_through_the_api(addresses: list[str], action_id: str, ctx: ActionContext) -> None:
+    """POST the blocklist through the front, retrying server errors and timeouts as an
+    operator would (each failed try is an action.retry event), until BLOCK_RETRY_FOR_S."""
+    deadline = time.monotonic() + BLOCK_RETRY_FOR_S
+    while True:
+        try:
+            response = httpx.post(f"{ctx.front_url()}/api/blocklist", json={"ips": addresses},
+                                  headers={"X-Api-Key": ctx.api_key}, timeout=API_CALL_TIMEOUT_S)
+            if response.status_code < 300:
+                return
+            failure = f"the API answered {response.status_code}: {_first_line(response.text)}"
+            if response.status_code < 500:
+                raise ActionRefused(failure)
+        except httpx.HTTPError as err:
+            failure = f"{type(err).__name__}: {err}"
+        if time.monotonic() >= deadline:
+            raise ActionRefused(f"gave up after {BLOCK_RETRY_FOR_S:.0f} s; last try: {failure}")
+        ctx.history.record("action.retry", action_id, False, error=failure)
+        time.sleep(1)
+
+
+def _first_line(body: str) -> str:
+    """An error page's headline rather than its markup."""
+    text = " ".join(body.replace("<", " <").split())
+    for tag in ("<h1>", "<title>"):
+        if tag in text:
+            return text.split(tag, 1)[1].split("<", 1)[0].strip()
+    return text[:200]

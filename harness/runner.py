@@ -230,7 +230,7 @@ def _play_load(run: ResolvedRun, item: ScheduledEntry, stack: Stack, history: Hi
         return
     stop_s = run.timeline_end_s if item.stop_s is None else item.stop_s
     try:
-        handle = FloodRunner(web_ui=loads.web_ui, say=loads.say).start(
+        handle = FloodRunner(web_ui=loads.web_ui, connections=spec.connections, say=loads.say).start(
             stack, spec, history, loads.seed, loads.out_dir / item.id, load_id=item.id,
             duration_s=stop_s - history.now(), time_scale=run.time_scale)
     except Exception as err:  # noqa: BLE001 - a load that cannot start is recorded, not fatal

@@ -59,6 +59,8 @@ class Node(BaseModel):
     # A hot-spare proxy starts without the floating IP.
     spare: bool = False
     priority: float | None = Field(default=None, ge=0, le=1000)
+    # The host's size, in CPUs: a small VPS leg is the one that times out first.
+    cpus: float | None = Field(default=None, gt=0, le=64)
     options: dict[str, Any] = Field(default_factory=dict)
 
     @property

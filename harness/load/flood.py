@@ -8,8 +8,10 @@ Layout: one Locust master per kind of traffic runs on the host (``flood``:
 ``SmtpFloodUser`` on one worker container per attacker; ``legit``:
 ``LegitSenderUser`` on one more container). Workers reach their master at the
 host's address on the public network and the SMTP servers directly, so the
-servers see each container's own address. Everything lands in ``out_dir``:
-Locust's CSV files with history, the masters' logs and record files.
+servers see each container's own address. Workers on other machines may join
+the flood master (``remote_workers``); each takes a share like an attacker.
+Everything lands in ``out_dir``: Locust's CSV files with history, the
+masters' logs and record files, and ``<load id>-summary.json``.
 """
 
 from __future__ import annotations
@@ -46,16 +48,27 @@ LEGIT_CONNECTIONS = 1
 
 
 class FloodRunner:
-    """Starts floods against a stack. ``web_ui`` serves the flood master's Locust UI on 127.0.0.1;
-    ``targets`` (default: the stack's SMTP servers) must be the run's own SMTP servers or sinks."""
+    """Starts floods against a stack.
+
+    ``web_ui``: serve the flood master's Locust UI on 127.0.0.1 (its URL goes to ``say``).
+    ``targets``: default the stack's SMTP servers; anything else must be a null sink of the run.
+    ``connections``: per attacker and server (default: sized from the rate).
+    ``sample_fraction``: of attacker attempts recorded as flood.attempt (default: ~20 a second).
+    ``remote_workers``, ``master_bind``, ``master_port``: scale out with Locust workers on other
+    machines; the master listens there and waits for them, each taking a share of the flood.
+    """
 
     def __init__(self, *, web_ui: bool = False, targets: list[Target] | None = None,
                  connections: int | None = None, sample_fraction: float | None = None,
+                 remote_workers: int = 0, master_bind: str | None = None, master_port: int | None = None,
                  say: Say = lambda _: None) -> None:
         self.web_ui = web_ui
         self.targets = targets
         self.connections = connections
         self.sample_fraction = sample_fraction
+        self.remote_workers = remote_workers
+        self.master_bind = master_bind
+        self.master_port = master_port
         self.say = say
 
     def start(self, stack: Stack, spec: Flood, history: History, seed: int, out_dir: Path, *,
@@ -63,11 +76,12 @@ class FloodRunner:
         targets = self.targets if self.targets is not None else stack_smtp_targets(stack)
         check_targets(stack, targets)
         settings = settle(spec, duration_s=duration_s, time_scale=time_scale, connections=self.connections,
-                          sample_fraction=self.sample_fraction, targets=len(targets))
+                          sample_fraction=self.sample_fraction, targets=len(targets),
+                          remote_workers=self.remote_workers)
         out_dir.mkdir(parents=True, exist_ok=True)
         handle = FloodHandle(stack, settings, targets, history, out_dir, load_id, say=self.say)
         try:
-            handle.launch(seed, web_ui=self.web_ui)
+            handle.launch(seed, web_ui=self.web_ui, bind_host=self.master_bind, port=self.master_port)
         except BaseException:
             handle.stop()
             raise
@@ -97,7 +111,9 @@ class FloodHandle:
 
     @property
     def attacker_ips(self) -> list[str]:
-        return [c.address for c in self.attackers]
+        """The attackers' source addresses: the containers', then any remote worker's as reported."""
+        local = [c.address for c in self.attackers]
+        return local + sorted(set(self.ledger.by_address(FLOOD)) - set(local))
 
     @property
     def legit_ips(self) -> list[str]:
@@ -113,6 +129,12 @@ class FloodHandle:
         """Every attacker spent its share (count or duration), or the flood was stopped."""
         return self._stopped.is_set() or self.ledger.finished(FLOOD)
 
+    def __enter__(self) -> FloodHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def wait(self, timeout_s: float) -> bool:
         """Wait until the flood has ended (and its handle stopped); True if it did in time."""
         return self._stopped.wait(timeout_s)
@@ -123,18 +145,18 @@ class FloodHandle:
 
     # Lifecycle.
 
-    def launch(self, seed: int, *, web_ui: bool) -> None:
+    def launch(self, seed: int, *, web_ui: bool, bind_host: str | None = None, port: int | None = None) -> None:
         gateway = public_gateway(self.stack)
         settings = self.settings
         common = ["--smtp-targets", ",".join(map(str, self.targets)), "--smtp-seconds", f"{settings.duration_s:g}",
                   "--mail-domain", MAIL_DOMAIN, "--seed", str(seed)]
         backstop = settings.duration_s + WORKERS_WAIT_S + 30
         flood = LocustMaster(MasterSpec(
-            FLOOD, "SmtpFloodUser", settings.attackers,
-            users=settings.attackers * len(self.targets) * settings.connections, run_time_s=backstop,
+            FLOOD, "SmtpFloodUser", settings.workers,
+            users=settings.workers * len(self.targets) * settings.connections, run_time_s=backstop,
             options=[*common, "--smtp-rate", f"{settings.rate:g}", "--smtp-total", str(settings.total),
                      "--smtp-ramp", f"{settings.ramp_s:g}", "--sample", f"{settings.sample_fraction:g}"],
-            web_ui=web_ui), gateway, self.out_dir)
+            web_ui=web_ui), gateway, self.out_dir, bind_host=bind_host, port=port)
         self._masters[FLOOD] = flood
         if settings.legit_rate > 0:
             self._masters[LEGIT] = LocustMaster(MasterSpec(
@@ -143,6 +165,10 @@ class FloodHandle:
                          "--smtp-total", str(settings.legit_total)]), gateway, self.out_dir)
         for master in self._masters.values():
             master.start()
+        if settings.remote_workers:
+            self.say(f"flood '{self.load_id}' waits for {settings.remote_workers} remote worker(s): on each, run "
+                     f"`locust -f harness/load/locustfile.py --worker --master-host <this host> "
+                     f"--master-port {flood.port}` (master listening on {flood.bind_host}:{flood.port})")
         self._tail = RecordTail({source: m.records for source, m in self._masters.items()}, self.ledger)
         self._tail.start()
         self._start_workers()
@@ -193,10 +219,12 @@ class FloodHandle:
                 why = f"the {dead[0]} master exited" if dead else f"no start within {START_TIMEOUT_S} s"
                 master = self._masters[dead[0] if dead else FLOOD]
                 workers = [*self.attackers, *self.legit_senders][:1]
+                remote = (f"start the {self.settings.remote_workers} remote worker(s) first (they retry for "
+                          "minutes), with --master-port; " if self.settings.remote_workers else "")
                 raise HarnessError(
                     f"flood '{self.load_id}' did not start: {why}.\n--- master log:\n{master.log_tail()}"
                     + "".join(f"\n--- {worker.name}:\n{worker.logs()}" for worker in workers),
-                    "check that containers on the public network reach the host "
+                    f"{remote}check that containers on the public network reach the host "
                     f"(firewall on the bridge?); the logs are in {self.out_dir}")
             time.sleep(0.2)
 

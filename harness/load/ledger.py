@@ -101,6 +101,13 @@ class LoadLedger:
             return sum(float(r.get("cpu_s", 0.0)) for r in self._reports[source].values())
 
     def by_address(self, source: str) -> dict[str, dict[str, int]]:
-        """Each worker's cumulative counts, by the source address the servers saw."""
+        """Cumulative counts by the source address the servers saw (worker processes
+        sharing a machine share its address, so their counts add up)."""
         with self._lock:
-            return {str(r["ip"]): dict(r["counts"]) for r in self._reports[source].values() if r["ip"]}
+            reports = [r for r in self._reports[source].values() if r["ip"]]
+        counts: dict[str, dict[str, int]] = {}
+        for report in reports:
+            mine = counts.setdefault(str(report["ip"]), dict.fromkeys(COUNT_KEYS, 0))
+            for key in COUNT_KEYS:
+                mine[key] += report["counts"][key]
+        return counts

@@ -37,10 +37,15 @@ class MasterSpec:
 
 
 class LocustMaster:
-    def __init__(self, spec: MasterSpec, bind_host: str, out_dir: Path) -> None:
+    """``reach_at``: the address the harness's own worker containers use (the host on the public
+    network); ``bind_host``/``port``: where to listen, when workers on other machines join too."""
+
+    def __init__(self, spec: MasterSpec, reach_at: str, out_dir: Path, *, bind_host: str | None = None,
+                 port: int | None = None) -> None:
         self.spec = spec
-        self.bind_host = bind_host
-        self.port = free_port(bind_host)
+        self.reach_at = reach_at
+        self.bind_host = bind_host or reach_at
+        self.port = port or free_port(self.bind_host)
         self.web_port = free_port("127.0.0.1") if spec.web_ui else None
         self.records = out_dir / f"{spec.name}-records.jsonl"
         self.log = out_dir / f"{spec.name}-master.log"
@@ -54,7 +59,7 @@ class LocustMaster:
     def worker_command(self) -> list[str]:
         """What a worker runs, in a container or on any machine that can reach this master."""
         return ["python", "-m", "locust", "-f", WORKER_LOCUSTFILE, "--worker",
-                "--master-host", self.bind_host, "--master-port", str(self.port)]
+                "--master-host", self.reach_at, "--master-port", str(self.port)]
 
     def start(self) -> None:
         spec = self.spec

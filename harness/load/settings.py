@@ -31,10 +31,15 @@ class FloodSettings:
     legit_total: int
     connections: int  # per attacker and per target server
     sample_fraction: float  # of attacker attempts recorded as flood.attempt events
+    remote_workers: int  # Locust workers on other machines, each taking a share like an attacker
+
+    @property
+    def workers(self) -> int:
+        return self.attackers + self.remote_workers
 
 
 def settle(spec: Flood, *, duration_s: float, time_scale: float = 1.0, connections: int | None = None,
-           sample_fraction: float | None = None, targets: int = 5) -> FloodSettings:
+           sample_fraction: float | None = None, targets: int = 5, remote_workers: int = 0) -> FloodSettings:
     """The run's figures for ``spec``: ``duration_s`` is real time (the entry's ``for:`` already
     scaled); ``ramp`` is incident time and scaled here, like ``for:``."""
     if not 0 < duration_s <= MAX_DURATION_S:
@@ -52,7 +57,9 @@ def settle(spec: Flood, *, duration_s: float, time_scale: float = 1.0, connectio
     if connections is not None and not 1 <= connections <= 64:
         raise HarnessError(f"connections per attacker and server must be 1..64, got {connections}",
                            "leave it out to size the pool from the rate")
-    per_connection = spec.rate / (spec.attackers * max(1, targets))
+    if remote_workers < 0:
+        raise HarnessError(f"remote workers cannot be negative, got {remote_workers}", "pass 0 or more")
+    per_connection = spec.rate / ((spec.attackers + remote_workers) * max(1, targets))
     return FloodSettings(
         attackers=spec.attackers,
         rate=spec.rate,
@@ -64,4 +71,5 @@ def settle(spec: Flood, *, duration_s: float, time_scale: float = 1.0, connectio
         connections=connections or min(MAX_CONNECTIONS, max(1, math.ceil(per_connection / ATTEMPTS_PER_CONNECTION_S))),
         sample_fraction=(sample_fraction if sample_fraction is not None
                          else min(1.0, SAMPLED_EVENTS_PER_S / spec.rate)),
+        remote_workers=remote_workers,
     )

@@ -209,6 +209,9 @@ class Flood(Strict):
     rate: float = Field(gt=0)
     ramp: Duration = 0.0
     legit_rate: float = Field(default=0.0, ge=0)
+    # Concurrent SMTP sessions per attacker and per server (default: sized from the
+    # rate). A slow server throttles a closed loop; more sessions keep the pressure on.
+    connections: int | None = Field(default=None, ge=1, le=64)
 
 
 class ApiUsers(Strict):

@@ -296,6 +296,7 @@ class Stack:
                 labels=self._labels(**{LABEL_NODE: node.name, LABEL_ROLE: node.role.value}),
                 hostname=node.name,
                 init=True,
+                **({"nano_cpus": round(node.cpus * 1e9)} if node.cpus else {}),
             )
         )
         for port in (node.port, *recipe.host_ports):
