@@ -52,7 +52,8 @@ SINK_TOPOLOGY = Topology(providers={"lab": Provider()},
 
 
 def flood(stack: Stack, targets: list[Target] | None, seconds: float, connections: int,
-          out_dir: Path) -> dict[str, int]:
+          out_dir: Path) -> tuple[dict[str, int], float]:
+    """The attackers' counts, and the CPU seconds their processes spent."""
     spec = Flood(kind="flood", attackers=ATTACKERS, total=MAX_TOTAL, rate=FLAT_OUT)
     runner = FloodRunner(targets=targets, connections=connections, sample_fraction=0.001)
     handle = runner.start(stack, spec, History(), 1, out_dir, duration_s=seconds)
@@ -60,7 +61,11 @@ def flood(stack: Stack, targets: list[Target] | None, seconds: float, connection
         handle.wait(seconds + 120)
     finally:
         handle.stop()
-    return handle.ledger.totals(FLOOD)
+    return handle.ledger.totals(FLOOD), handle.ledger.cpu_seconds(FLOOD)
+
+
+def cpu_per_attempt(cpu_s: float, attempts: int) -> str:
+    return f"{cpu_s / attempts * 1e6:.0f} us" if attempts else "n/a"
 
 
 def per_second(count: int, seconds: float) -> str:
@@ -80,15 +85,19 @@ def generator_part(images: ImageSet, args: argparse.Namespace, out: Path) -> Non
     with Stack(SINK_TOPOLOGY, images, client=docker_client()) as stack:
         sinks = start_null_sinks(stack, args.sinks)
         before = load_average()
-        counts = flood(stack, [s.target for s in sinks], args.seconds, args.connections, out / "generator")
-        taken = sum(s.accepted() for s in sinks)
+        counts, attackers_cpu = flood(stack, [s.target for s in sinks], args.seconds, args.connections,
+                                      out / "generator")
+        seen = [s.metrics() for s in sinks]
+    taken, sinks_cpu = sum(m["accepted"] for m in seen), sum(m["cpu_s"] for m in seen)
     users = ATTACKERS * args.sinks * args.connections
     print(f"generator: {ATTACKERS} attackers -> {args.sinks} null sinks, {users} connections, {args.seconds:g} s "
           f"(load average {before} before, {load_average()} after)")
     print(f"  attempts  {per_second(counts['attempts'], args.seconds)}  "
           f"[{verdict(counts['attempts'], args.seconds, GENERATOR_TARGET)}]")
     print(f"  the sinks counted {taken:,} messages; Locust {counts['accepted']:,} accepted, "
-          f"{counts['errors']:,} errors", flush=True)
+          f"{counts['errors']:,} errors")
+    print(f"  CPU per attempt: attackers {cpu_per_attempt(attackers_cpu, counts['attempts'])}, "
+          f"sinks {cpu_per_attempt(sinks_cpu, taken)} (each process's own CPU time)", flush=True)
 
 
 def stack_part(images: ImageSet, args: argparse.Namespace, out: Path) -> None:
@@ -97,13 +106,13 @@ def stack_part(images: ImageSet, args: argparse.Namespace, out: Path) -> None:
         servers = topology.by_role(Role.SMTP)
 
         def stored() -> tuple[int, int]:
-            snapshots = [httpx.get(f"http://{stack.address(n.name)}:{n.port + SIDE_PORT_OFFSET}/metrics",
-                                   timeout=5).json() for n in servers]
+            snapshots = [httpx.get(f"http://{stack.address(n.name)}:{topology.port_of(n.name) + SIDE_PORT_OFFSET}"
+                                   "/metrics", timeout=5).json() for n in servers]
             return sum(s["stored"] for s in snapshots), sum(s["spool_pending"] for s in snapshots)
 
         stored_before, _ = stored()
         before = load_average()
-        counts = flood(stack, None, args.seconds, args.connections, out / "stack")
+        counts, attackers_cpu = flood(stack, None, args.seconds, args.connections, out / "stack")
         stored_after, spooled = stored()
     users = ATTACKERS * len(servers) * args.connections
     print(f"stack: {ATTACKERS} attackers -> {len(servers)} SMTP servers ({images.database_tier}), {users} connections, "
@@ -113,7 +122,8 @@ def stack_part(images: ImageSet, args: argparse.Namespace, out: Path) -> None:
           f"(refused {counts['refused']:,}, temp-failed {counts['temp_failed']:,}, errors {counts['errors']:,})")
     print(f"  stored    {per_second(stored_after - stored_before, args.seconds)}  "
           f"[{verdict(stored_after - stored_before, args.seconds, STORED_TARGET)}]; "
-          f"{spooled:,} waiting in spools", flush=True)
+          f"{spooled:,} waiting in spools")
+    print(f"  CPU per attempt: attackers {cpu_per_attempt(attackers_cpu, counts['attempts'])}", flush=True)
 
 
 def main() -> None:

@@ -54,6 +54,8 @@ def settle(spec: Flood, *, duration_s: float, time_scale: float = 1.0, connectio
     if sample_fraction is not None and not 0 <= sample_fraction <= 1:
         raise HarnessError(f"the sampling fraction is between 0 and 1, got {sample_fraction}",
                            "pass e.g. sample_fraction=0.01 to record one attacker attempt in a hundred")
+    # The caller's choice, else the scenario's, else sized from the rate.
+    connections = connections if connections is not None else spec.connections
     if connections is not None and not 1 <= connections <= 64:
         raise HarnessError(f"connections per attacker and server must be 1..64, got {connections}",
                            "leave it out to size the pool from the rate")

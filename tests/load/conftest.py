@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 from collections import Counter
@@ -10,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.flood.null_sink import NullSmtp
+from fixtures.flood.null_sink import NullSink
 
 
 def free_port() -> int:
@@ -21,15 +20,12 @@ def free_port() -> int:
 
 @pytest.fixture
 def null_sink() -> Iterator[tuple[Counter[str], int]]:
-    loop = asyncio.new_event_loop()
-    accepted: Counter[str] = Counter()
-    server = loop.run_until_complete(loop.create_server(lambda: NullSmtp(accepted), "127.0.0.1", 0))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    sink = NullSink("127.0.0.1", 0, 0)
+    stop = threading.Event()
+    thread = threading.Thread(target=sink.serve, args=(stop,), daemon=True)
     thread.start()
     try:
-        yield accepted, server.sockets[0].getsockname()[1]
+        yield sink.accepted, sink.port
     finally:
-        loop.call_soon_threadsafe(loop.stop)
+        stop.set()
         thread.join(5)
-        server.close()
-        loop.close()

@@ -22,7 +22,7 @@ class Handler:
 
     def __init__(self) -> None:
         self.contents: list[bytes] = []
-        self.peers: set[tuple[str, int]] = set()
+        self.peers: set[object] = set()
 
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           options: list[str]) -> str:
