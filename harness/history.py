@@ -20,7 +20,13 @@ Event kinds and the keys their ``data`` carries:
 ``action.start``     target: action id. data: action
 ``action.end``       target: action id. data: action, error (str or None)
 ``node.restart``     target: node name. data: reason
+``load.start``       target: load id. data: attackers (their addresses), rate, total,
+                     duration_s, legit_ips, sample_fraction, out_dir
 ``load.stats``       target: load id. data: attempts, accepted, refused, errors
+``load.end``         target: load id. data: reason, totals, by_attacker
+``flood.attempt``    target: SMTP node. data: ip, outcome, code, sample_fraction
+                     (a sampled share of the attackers' attempts)
+``action.retry``     target: action id. data: error (an operator's failed try)
 
 ``t`` is seconds since the run started (scaled clock = wall clock: the time
 scale shortens the timeline, it does not change how time is measured).

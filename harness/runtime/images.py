@@ -152,6 +152,7 @@ def _ensure_base_image(client: docker.DockerClient, say: Say) -> str:
         return tag
     if shutil.which("debootstrap") is None:
         say("installing debootstrap")
+        _run(["apt-get", "update", "-qq"], "apt-get update")
         _run(["apt-get", "install", "-y", "-qq", "debootstrap"], "apt-get install debootstrap")
     mirror = debian_mirror()
     say(f"building base image {tag} with debootstrap (about a minute)")

@@ -37,9 +37,8 @@ from harness.topology import Node, Role, Topology
 TOXIPROXY_API_PORT = 8474
 READY_TIMEOUT_S = 90
 PUBLIC = "public"
-# Where the public network's /24 is looked for; it needs a subnet of our
-# choosing so the floating IP is an address we can hand from proxy to proxy.
-PUBLIC_RANGE = ipaddress.ip_network("172.30.0.0/16")
+# Where every network's /24 is taken from (the public one's holds the floating IP).
+NETWORK_RANGE = ipaddress.ip_network("172.30.0.0/16")
 FLOATING_HOST = 250
 
 Say = Callable[[str], None]
@@ -224,29 +223,27 @@ class Stack:
         return self.client.networks.get(self._network_name(name))
 
     def _create_networks(self) -> None:
-        for provider in [*self.topology.providers, PUBLIC]:
-            if provider == PUBLIC:
-                self._networks[PUBLIC] = self._create_public_network()
-                continue
-            network = Network(docker_network_kw={"labels": self._labels(), "driver": "bridge"})
-            network.name = self._network_name(provider)
-            self._networks[provider] = network.create()
+        for provider in self.topology.providers:
+            self._networks[provider], _ = self._create_network(provider)
+        self._networks[PUBLIC], subnet = self._create_network(PUBLIC)
+        self.floating_ip = str(subnet.network_address + FLOATING_HOST)
 
-    def _create_public_network(self) -> Network:
-        for subnet in PUBLIC_RANGE.subnets(new_prefix=24):
+    def _create_network(self, name: str) -> tuple[Network, ipaddress.IPv4Network]:
+        """A bridge on the first free /24 of our range. Every network takes a /24 of
+        our choosing (Docker's default pools hand out whole /16s, which a few stacks
+        at once exhaust), and the public one needs a known subnet for the floating IP."""
+        for subnet in NETWORK_RANGE.subnets(new_prefix=24):
             ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet))])
             network = Network(docker_network_kw={"labels": self._labels(), "driver": "bridge",
                                                  "ipam": ipam})
-            network.name = self._network_name(PUBLIC)
+            network.name = self._network_name(name)
             try:
-                network.create()
+                return network.create(), subnet
             except APIError as err:
                 if "overlap" in str(err).lower():
                     continue
                 raise
-            self.floating_ip = str(subnet.network_address + FLOATING_HOST)
-            return network
-        raise HarnessError(f"no free /24 for the public network in {PUBLIC_RANGE}",
+        raise HarnessError(f"no free /24 left in {NETWORK_RANGE} for network '{name}'",
                            "remove unused Docker networks (`outage down`, `docker network prune`)")
 
     def _start_toxiproxy(self) -> None:
