@@ -24,6 +24,10 @@ class AppliedFault:
 
 
 def apply_fault(fault: spec.Fault, entry_id: str, stack: Stack, blocked_actions: set[str]) -> AppliedFault:
+    if isinstance(fault, spec.MaintenanceBlock):
+        # A provider's policy, not a network change: it touches neither fabric nor nodes.
+        action_id = fault.blocks
+        return _timed(lambda: blocked_actions.add(action_id), lambda: blocked_actions.discard(action_id))
     fabric = stack.fabric
     assert fabric is not None, "the stack is not started"
     match fault:
@@ -48,9 +52,6 @@ def apply_fault(fault: spec.Fault, entry_id: str, stack: Stack, blocked_actions:
             return _timed(lambda: stack.pause(node), lambda: stack.unpause(node))
         case spec.Restart(node=node):
             return _timed(lambda: stack.restart(node), lambda: None)
-        case spec.MaintenanceBlock(blocks=action_id):
-            return _timed(lambda: blocked_actions.add(action_id),
-                          lambda: blocked_actions.discard(action_id))
     raise HarnessError(f"fault kind '{fault.kind}' has no implementation", "report this harness bug")
 
 
