@@ -1,4 +1,5 @@
-"""Blocklist propagation: how long after the block each SMTP server starts refusing the IPs, for good."""
+"""Blocklist propagation: how long after the operator blocks the IPs each SMTP server starts
+refusing them, for good."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from harness.topology import Role
 
 
 def check_blocklist_propagation(inv: BlocklistPropagation, ctx: JudgeContext) -> Verdict:
+    # Measured from the moment the operator issued the block, as in the incident
+    # ("blocked as soon as traffic logs showed them"): a block the API is slow to
+    # take is part of the propagation, not an excuse for it.
     began = ctx.started(inv.action)
-    blocked_at = ctx.ended(inv.action)
-    if blocked_at is None:
-        raise Unjudgeable(f"action '{inv.action}' never ended (no action.end event)")
+    blocked_at = began
     spec = ctx.run.scenario.entry(inv.action).action
     listed = set(spec.ips) if isinstance(spec, BlockIps) and spec.ips else None
     propagation: dict[str, float | None] = {}

@@ -21,9 +21,17 @@ def test_a_server_refusing_late_breaks_propagation_with_per_node_seconds(history
     probe(history, "smtp-2", 30, 90, refused_from=70)
     verdict = check_invariant(PROPAGATION, judge_with(history))
     assert verdict.broken
-    assert verdict.measured["propagation_s"] == {"smtp-1": 2.0, "smtp-2": 29.0}
-    assert verdict.broken_windows == [(41.0, 70.0)]
-    assert "smtp-2 29.0 s" in verdict.summary
+    assert verdict.measured["propagation_s"] == {"smtp-1": 3.0, "smtp-2": 30.0}
+    assert verdict.broken_windows == [(40.0, 70.0)]
+    assert "smtp-2 30.0 s" in verdict.summary
+
+
+def test_propagation_counts_from_the_operators_block_not_from_the_api_answering(history, judge_with) -> None:
+    history.action("block", 40, 45)  # the API took 5 s to answer the block
+    probe(history, "smtp-1", 30, 90, refused_from=43)
+    probe(history, "smtp-2", 30, 90, refused_from=47)
+    verdict = check_invariant(PROPAGATION, judge_with(history))
+    assert verdict.measured["propagation_s"] == {"smtp-1": 3.0, "smtp-2": 7.0}
 
 
 def test_a_server_that_never_refuses_is_reported_as_never(history, judge_with) -> None:
@@ -41,7 +49,7 @@ def test_propagation_counts_from_when_refusals_stop_flapping(history, judge_with
     for t, refused in ((42.5, True), (43.5, False), (44.5, True)):
         history.add(t, "blocklist.probe", "smtp-2", ok=True, ip="203.0.113.1", refused=refused)
     probe(history, "smtp-2", 45, 90, refused_from=45)
-    assert check_invariant(PROPAGATION, judge_with(history)).measured["propagation_s"]["smtp-2"] == 3.5
+    assert check_invariant(PROPAGATION, judge_with(history)).measured["propagation_s"]["smtp-2"] == 4.5
 
 
 def test_fast_propagation_to_every_server_holds(history, judge_with) -> None:
@@ -50,7 +58,7 @@ def test_fast_propagation_to_every_server_holds(history, judge_with) -> None:
     probe(history, "smtp-2", 30, 90, refused_from=44)
     verdict = check_invariant(PROPAGATION, judge_with(history))
     assert verdict.held
-    assert "slowest: smtp-2 after 3.0 s" in verdict.summary
+    assert "slowest: smtp-2 after 4.0 s" in verdict.summary
 
 
 def test_no_primary_outside_the_cut_provider_breaks_it_for_the_cut(history, judge_with) -> None:
