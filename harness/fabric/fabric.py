@@ -209,10 +209,6 @@ class Fabric:
             if not proxy.get("enabled", True) or proxy.get("toxics")
         )
 
-    @property
-    def cut_links(self) -> dict[Link, CutMode]:
-        return dict(self._cut)
-
     def _check_provider(self, name: str) -> None:
         if name not in self.topology.providers:
             known = ", ".join(sorted(self.topology.providers))

@@ -21,12 +21,6 @@ class ApiProbe(PeriodicProbe):
         self.status_page_url = status_page_url
         self.timeout_s = timeout_s
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s)
-        self.base_url = base_url
-
-    def retarget(self, base_url: str) -> None:
-        """The front moved (floating IP): keep probing the same name at its new place."""
-        self._http = httpx.Client(base_url=base_url, timeout=self.timeout_s)
-        self.base_url = base_url
 
     def observe(self) -> None:
         started = time.perf_counter()

@@ -75,7 +75,6 @@ class Stack:
         self._networks: dict[str, Network] = {}
         self._containers: dict[str, DockerContainer] = {}
         self._recipes: dict[str, Recipe] = {}
-        self._toxiproxy: DockerContainer | None = None
         self.toxiproxy: ToxiproxyClient | None = None
         self.fabric: Fabric | None = None
         self.floating_ip: str | None = None
@@ -144,11 +143,6 @@ class Stack:
         """The address the host uses for a node: public if it has one, else home."""
         access = self.access(node)
         return access.public_address or access.address
-
-    def host_port(self, node: str, container_port: int) -> int:
-        """The 127.0.0.1 port published for one of the node's extra (host-only) ports."""
-        ports = self._container(node).attrs["NetworkSettings"]["Ports"]
-        return int(ports[f"{container_port}/tcp"][0]["HostPort"])
 
     @property
     def public_network(self) -> Network:
@@ -260,7 +254,6 @@ class Stack:
         )
         _publish_on_loopback(container, TOXIPROXY_API_PORT)
         container.start()
-        self._toxiproxy = container
         for provider in providers[1:]:
             self._networks[provider].connect(container.get_container_id(), aliases[provider])
         wrapped = container.get_wrapped_container()
