@@ -60,7 +60,7 @@ class RunResult:
 
 @dataclass
 class _Live:
-    """What the progress line shows: faults in force, and the last verdict-relevant facts."""
+    """The faults in force, for the progress line."""
 
     faults: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,10 +78,15 @@ def stack_settings(run: ResolvedRun) -> dict[str, str]:
             "how the services are built",
             f"add settings: {{ARCH: as-was}} or {{ARCH: as-fixed}} under architectures.{run.architecture}",
         )
-    for key, value in run.settings.items():
-        if key.isupper() or key in REPLICA_SET_SETTINGS:
-            settings[key] = str(value)
-    return settings
+    unknown = sorted(k for k in run.settings if not k.isupper() and k not in REPLICA_SET_SETTINGS)
+    if unknown:
+        raise HarnessError(
+            f"architecture '{run.architecture}' of scenario '{run.scenario.name}' has settings "
+            f"the harness does not know: {', '.join(unknown)}",
+            "services' environment variables are UPPER_CASE (e.g. DRIVER_RECONNECT_TRIES); "
+            f"the replica set takes {', '.join(REPLICA_SET_SETTINGS)}",
+        )
+    return {**settings, **{key: str(value) for key, value in run.settings.items()}}
 
 
 def run_scenario(
