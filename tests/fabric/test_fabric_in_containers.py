@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -16,13 +15,8 @@ from harness.stack import LABEL_RUN, Stack
 from harness.topology_file import load_topology
 
 pytestmark = pytest.mark.docker
+Look = Callable[..., dict]  # the `look` fixture of conftest.py
 TOPOLOGY = Path(__file__).parents[2] / "fixtures" / "topologies" / "fabric_check.yaml"
-
-
-@pytest.fixture(scope="module")
-def stack(docker_engine: docker.DockerClient, images: ImageSet) -> Iterator[Stack]:
-    with Stack(load_topology(TOPOLOGY), images, client=docker_engine) as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -31,52 +25,43 @@ def healed(stack: Stack) -> Iterator[None]:
     stack.fabric.heal_all()
 
 
-def look(stack: Stack, from_node: str, to_node: str, timeout_s: float = 1.5) -> dict:
-    """Connect from inside one node to another by name, and echo a line."""
-    port = stack.topology.port_of(to_node)
-    code, out = stack.exec(from_node, ["python", "-m", "fixtures.tcpcheck", to_node, str(port),
-                                       "--echo", "--timeout", str(timeout_s)], timeout_s=timeout_s + 8)
-    assert code == 0, out
-    return json.loads(out)
-
-
-def test_cross_provider_connection_goes_through_toxiproxy(stack: Stack) -> None:
-    seen = look(stack, "box-east", "echo-west")
+def test_cross_provider_connection_goes_through_toxiproxy(stack: Stack, look: Look) -> None:
+    seen = look("box-east", "echo-west")
     assert seen["ok"], seen
     toxiproxy_in_east = stack.fabric.proxy_address("east")
     assert seen["peer"].split(":")[0] == toxiproxy_in_east
 
     stack.fabric.cut([stack.fabric.link("east", "echo-west")])
-    assert not look(stack, "box-east", "echo-west")["ok"]
+    assert not look("box-east", "echo-west")["ok"]
 
     stack.fabric.heal_all()
-    assert look(stack, "box-east", "echo-west")["ok"]
+    assert look("box-east", "echo-west")["ok"]
 
 
-def test_same_provider_traffic_skips_the_proxy_and_survives_a_cut(stack: Stack) -> None:
+def test_same_provider_traffic_skips_the_proxy_and_survives_a_cut(stack: Stack, look: Look) -> None:
     stack.fabric.cut(stack.fabric.links_of_provider("east"))
-    seen = look(stack, "box-east", "echo-east")
+    seen = look("box-east", "echo-east")
     assert seen["ok"], seen
     assert seen["peer"].split(":")[0] == stack.access("echo-east").address
-    assert not look(stack, "box-west", "echo-east")["ok"]
+    assert not look("box-west", "echo-east")["ok"]
 
 
-def test_refuse_is_refused_and_blackhole_hangs(stack: Stack) -> None:
+def test_refuse_is_refused_and_blackhole_hangs(stack: Stack, look: Look) -> None:
     links = stack.fabric.links_between("east", "west")
     stack.fabric.cut(links, CutMode.REFUSE)
-    refused = look(stack, "box-east", "echo-west")
+    refused = look("box-east", "echo-west")
     assert refused["error"].startswith("ConnectionRefusedError"), refused
 
     stack.fabric.restore(links)
     stack.fabric.cut(links, CutMode.BLACKHOLE)
-    blackholed = look(stack, "box-east", "echo-west", timeout_s=1.0)
+    blackholed = look("box-east", "echo-west", timeout_s=1.0)
     assert blackholed["error"].startswith("TimeoutError"), blackholed
     assert blackholed["ms"] >= 1000
 
 
-def test_latency_toxic_adds_the_delay_it_claims(stack: Stack) -> None:
+def test_latency_toxic_adds_the_delay_it_claims(stack: Stack, look: Look) -> None:
     def median_ms() -> float:
-        return statistics.median(look(stack, "box-east", "echo-west")["ms"] for _ in range(5))
+        return statistics.median(look("box-east", "echo-west")["ms"] for _ in range(5))
 
     before = median_ms()
     stack.fabric.add_toxic("slow", "latency", [stack.fabric.link("east", "echo-west")],
@@ -88,19 +73,19 @@ def test_latency_toxic_adds_the_delay_it_claims(stack: Stack) -> None:
     assert during - before >= 290, (before, during)
 
 
-def test_provider_outage_spares_the_vantage_point(stack: Stack) -> None:
+def test_provider_outage_spares_the_vantage_point(stack: Stack, look: Look) -> None:
     stack.fabric.cut(stack.fabric.links_of_provider("west", spare=["office"]), CutMode.BLACKHOLE)
-    assert look(stack, "desk", "echo-west")["ok"]
-    assert not look(stack, "box-east", "echo-west", timeout_s=1.0)["ok"]
+    assert look("desk", "echo-west")["ok"]
+    assert not look("box-east", "echo-west", timeout_s=1.0)["ok"]
 
 
-def test_one_way_partition_cuts_one_direction_only(stack: Stack) -> None:
+def test_one_way_partition_cuts_one_direction_only(stack: Stack, look: Look) -> None:
     stack.fabric.cut(stack.fabric.links_between("east", "west", one_way=True))
-    assert not look(stack, "box-east", "echo-west")["ok"]
-    assert look(stack, "box-west", "echo-east")["ok"]
+    assert not look("box-east", "echo-west")["ok"]
+    assert look("box-west", "echo-east")["ok"]
 
 
-def test_heal_all_leaves_no_toxic_or_disabled_proxy(stack: Stack) -> None:
+def test_heal_all_leaves_no_toxic_or_disabled_proxy(stack: Stack, look: Look) -> None:
     stack.fabric.cut(stack.fabric.links_of_provider("east"), CutMode.REFUSE)
     stack.fabric.cut(stack.fabric.links_of_provider("west"), CutMode.BLACKHOLE)
     stack.fabric.add_toxic("slow", "latency", stack.fabric.links, latency=50)

@@ -2,69 +2,50 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import docker
 import pytest
 
 from harness.faults import apply_fault
-from harness.runtime.images import ImageSet
 from harness.scenario import timeline as spec
 from harness.stack import Stack
-from harness.topology_file import load_topology
 
 pytestmark = pytest.mark.docker
-TOPOLOGY = Path(__file__).parents[2] / "fixtures" / "topologies" / "fabric_check.yaml"
-
-
-@pytest.fixture(scope="module")
-def stack(docker_engine: docker.DockerClient, images: ImageSet) -> Iterator[Stack]:
-    with Stack(load_topology(TOPOLOGY), images, client=docker_engine) as running:
-        yield running
-
-
-def look(stack: Stack, from_node: str, to_node: str, timeout_s: float = 1.5) -> dict:
-    port = stack.topology.port_of(to_node)
-    code, out = stack.exec(from_node, ["python", "-m", "fixtures.tcpcheck", to_node, str(port),
-                                       "--echo", "--timeout", str(timeout_s)], timeout_s=timeout_s + 8)
-    assert code == 0, out
-    return json.loads(out)
+Look = Callable[..., dict]  # the `look` fixture of conftest.py
 
 
 def fault(raw: dict) -> spec.Fault:
     return spec.TimelineEntry.model_validate({"id": "f", "at": "t+0s", "fault": raw}).fault
 
 
-def test_router_failure_spares_the_vantage_provider_and_heals(stack: Stack) -> None:
+def test_router_failure_spares_the_vantage_provider_and_heals(stack: Stack, look: Look) -> None:
     applied = apply_fault(fault({"kind": "router-failure", "provider": "west", "except": ["office"]}),
                           "f", stack, set())
     assert applied.links == len(stack.fabric.links_of_provider("west", spare=["office"]))
-    assert not look(stack, "box-east", "echo-west", timeout_s=1.0)["ok"]
-    assert look(stack, "desk", "echo-west")["ok"]
+    assert not look("box-east", "echo-west", timeout_s=1.0)["ok"]
+    assert look("desk", "echo-west")["ok"]
     applied.revert()
-    assert look(stack, "box-east", "echo-west")["ok"]
+    assert look("box-east", "echo-west")["ok"]
 
 
-def test_partition_between_nodes_cuts_only_their_links(stack: Stack) -> None:
+def test_partition_between_nodes_cuts_only_their_links(stack: Stack, look: Look) -> None:
     applied = apply_fault(fault({"kind": "partition", "between": ["box-east", "echo-west"]}), "f", stack, set())
-    assert not look(stack, "box-east", "echo-west")["ok"]
-    assert look(stack, "desk", "echo-west")["ok"]
+    assert not look("box-east", "echo-west")["ok"]
+    assert look("desk", "echo-west")["ok"]
     applied.revert()
-    assert look(stack, "box-east", "echo-west")["ok"]
+    assert look("box-east", "echo-west")["ok"]
 
 
-def test_reset_peer_resets_connections_on_the_link(stack: Stack) -> None:
+def test_reset_peer_resets_connections_on_the_link(stack: Stack, look: Look) -> None:
     applied = apply_fault(fault({"kind": "reset-peer", "from": "east", "to": "echo-west"}), "f", stack, set())
-    seen = look(stack, "box-east", "echo-west")
+    seen = look("box-east", "echo-west")
     assert not seen["ok"] and seen["error"], seen
     applied.revert()
-    assert look(stack, "box-east", "echo-west")["ok"]
+    assert look("box-east", "echo-west")["ok"]
 
 
-def test_bandwidth_limit_slows_a_bulk_transfer(stack: Stack) -> None:
+def test_bandwidth_limit_slows_a_bulk_transfer(stack: Stack, look: Look) -> None:
     script = ("import socket,time;c=socket.create_connection(('echo-west',7002),timeout=20);"
               "t=time.perf_counter();c.sendall(b'x'*200000);n=0\n"
               "while n<200000: n+=len(c.recv(65536))\n"
@@ -84,18 +65,18 @@ def test_bandwidth_limit_slows_a_bulk_transfer(stack: Stack) -> None:
     assert during >= 1.5 > before, (before, during)
 
 
-def test_pause_freezes_a_node_until_resumed(stack: Stack) -> None:
+def test_pause_freezes_a_node_until_resumed(stack: Stack, look: Look) -> None:
     applied = apply_fault(fault({"kind": "pause", "node": "echo-west"}), "f", stack, set())
-    assert not look(stack, "box-west", "echo-west", timeout_s=1.0)["ok"]
+    assert not look("box-west", "echo-west", timeout_s=1.0)["ok"]
     applied.revert()
-    assert look(stack, "box-west", "echo-west")["ok"]
+    assert look("box-west", "echo-west")["ok"]
 
 
-def test_kill_stops_a_node_and_its_end_starts_it_again(stack: Stack) -> None:
+def test_kill_stops_a_node_and_its_end_starts_it_again(stack: Stack, look: Look) -> None:
     applied = apply_fault(fault({"kind": "kill", "node": "echo-east"}), "f", stack, set())
-    assert not look(stack, "box-east", "echo-east")["ok"]
+    assert not look("box-east", "echo-east")["ok"]
     applied.revert()
-    assert look(stack, "box-east", "echo-east")["ok"]
+    assert look("box-east", "echo-east")["ok"]
 
 
 def test_maintenance_block_holds_only_while_in_force() -> None:
@@ -106,7 +87,7 @@ def test_maintenance_block_holds_only_while_in_force() -> None:
     assert blocked == set()
 
 
-def test_a_fault_reports_how_long_applying_took(stack: Stack) -> None:
+def test_a_fault_reports_how_long_applying_took(stack: Stack, look: Look) -> None:
     started = time.perf_counter()
     applied = apply_fault(fault({"kind": "provider-outage", "provider": "east"}), "f", stack, set())
     elapsed_ms = (time.perf_counter() - started) * 1000
