@@ -20,14 +20,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pymongo import MongoClient  # noqa: E402
-from pymongo.errors import PyMongoError  # noqa: E402
-
 from harness.fabric import CutMode  # noqa: E402
 from harness.runtime.engine import docker_client  # noqa: E402
 from harness.runtime.setup import prepare  # noqa: E402
 from harness.stack import Stack  # noqa: E402
-from harness.stack.database import members, mongo_uri  # noqa: E402
+from harness.stack.database import mongo_uri  # noqa: E402
 from harness.topology_file import load_topology  # noqa: E402
 
 TOPOLOGY = REPO / "fixtures/topologies/three_member_set.yaml"
@@ -35,29 +32,12 @@ TRIAL_LIMIT_S = 60
 
 
 def primary(stack: Stack) -> str | None:
-    for node in members(stack.topology):
-        try:
-            with MongoClient(stack.access(node.name).address, node.port, directConnection=True,
-                             serverSelectionTimeoutMS=500) as client:
-                if client.admin.command("hello").get("isWritablePrimary"):
-                    return node.name
-        except PyMongoError:
-            continue
-    return None
+    return next((name for name, state in stack.replica_set_states().items() if state == "PRIMARY"), None)
 
 
 def settled(stack: Stack) -> bool:
     """One primary and every other member a secondary again."""
-    states = []
-    for node in members(stack.topology):
-        try:
-            with MongoClient(stack.access(node.name).address, node.port, directConnection=True,
-                             serverSelectionTimeoutMS=500) as client:
-                hello = client.admin.command("hello")
-                states.append("P" if hello.get("isWritablePrimary") else "S" if hello.get("secondary") else "?")
-        except PyMongoError:
-            states.append("?")
-    return sorted(states) == ["P", "S", "S"]
+    return sorted(stack.replica_set_states().values()) == ["PRIMARY", "SECONDARY", "SECONDARY"]
 
 
 def writes_since(stack: Stack, out: str, since: float) -> list[dict]:
@@ -95,7 +75,7 @@ def main() -> None:
                 if failed:
                     recovered = next((w["t"] for w in later if w["ok"] and w["t"] > failed[0]["t"]), None)
             stack.fabric.restore(links)
-            stack.exec("client", ["pkill", "-f", "fixtures.majority_writer"])
+            stack.exec("client", ["pkill", "-f", "fixtures[.]majority_writer"])
             if recovered is None:
                 print(f"trial {trial}: cut {old} ({provider}): no successful majority write within "
                       f"{TRIAL_LIMIT_S} s", flush=True)

@@ -7,6 +7,7 @@ from pymongo.errors import PyMongoError
 
 from harness.history import History
 from harness.probes.base import PeriodicProbe
+from harness.stack.database import state_from_hello
 
 HELLO_TIMEOUT_MS = 800
 
@@ -31,17 +32,10 @@ class ReplicaSetProbe(PeriodicProbe):
             except PyMongoError:
                 states[name] = "unreachable"
                 continue
-            if hello.get("isWritablePrimary"):
-                states[name] = "PRIMARY"
+            states[name] = state_from_hello(hello)
+            if states[name] == "PRIMARY":
                 primary = name
-                election = hello.get("electionId")
-                term = _term_of(election)
-            elif hello.get("arbiterOnly"):
-                states[name] = "ARBITER"
-            elif hello.get("secondary"):
-                states[name] = "SECONDARY"
-            else:
-                states[name] = "OTHER"
+                term = _term_of(hello.get("electionId"))
         self.history.record("rs.status", "db", primary is not None, source=self.name,
                             primary=primary, term=term, members=states)
 

@@ -119,6 +119,28 @@ def initiate(topology: Topology, address_of: Callable[[str], str], settings: dic
                        "look at the members' container logs")
 
 
+def state_from_hello(hello: dict[str, Any]) -> str:
+    """A member's replica-set state as its own hello reply tells it."""
+    if hello.get("isWritablePrimary"):
+        return "PRIMARY"
+    if hello.get("arbiterOnly"):
+        return "ARBITER"
+    return "SECONDARY" if hello.get("secondary") else "OTHER"
+
+
+def member_states(topology: Topology, address_of: Callable[[str], str]) -> dict[str, str]:
+    """Every member's state, asked of it directly from the host, which no fault cuts
+    ('unreachable' when it does not answer)."""
+    states = {}
+    for node in members(topology):
+        try:
+            with _direct(address_of(node.name), node.port, timeout_ms=500) as client:
+                states[node.name] = state_from_hello(client.admin.command("hello"))
+        except PyMongoError:
+            states[node.name] = "unreachable"
+    return states
+
+
 def describe_tier(address: str, port: int) -> str:
     """What answered: the emulator says so in buildInfo; MongoDB gives its version."""
     with _direct(address, port, timeout_ms=2000) as client:

@@ -144,6 +144,10 @@ class Stack:
         access = self.access(node)
         return access.public_address or access.address
 
+    def replica_set_states(self) -> dict[str, str]:
+        """Each database member's state (PRIMARY, SECONDARY, ARBITER, OTHER, unreachable)."""
+        return database.member_states(self.topology, self.address)
+
     @property
     def public_network(self) -> Network:
         """The network "the internet" lives on: load generators join it to reach the stack."""
