@@ -85,11 +85,11 @@ def _scenario_files(paths: list[str]) -> list[Path]:
 
 
 def _architectures(scenario: Scenario, wanted: str) -> list[str]:
-    names = list(scenario.architectures) if wanted == "both" else [wanted]
+    names = list(scenario.architectures) if wanted == "all" else [wanted]
     for name in names:
         if name not in scenario.architectures:
             raise HarnessError(f"scenario '{scenario.name}' has no architecture '{name}'",
-                               f"use one of: {', '.join(scenario.architectures)} or both")
+                               f"use one of: {', '.join(scenario.architectures)} or all")
     return names
 
 
@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="replay scenarios and judge them")
     run.add_argument("scenarios", nargs="+", help="scenario files or folders")
-    run.add_argument("--arch", default="both", help="as-was, as-fixed or both (default)")
+    run.add_argument("--arch", default="all", help="an architecture of the scenario (as-was, as-fixed, ...) or all (default)")
     run.add_argument("--time-scale", type=float, default=None,
                      help="compress the timeline (0.05 = 20x faster; 1 = as in the incident)")
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
@@ -193,10 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="serve Locust's web UI for floods on 127.0.0.1 (its URL is printed)")
     run.set_defaults(handler=cmd_run)
 
-    demo = commands.add_parser("demo", help="replay every postmortem both ways (the README's main job)")
+    demo = commands.add_parser("demo", help="replay every postmortem in each of its architectures (the README's main job)")
     demo.add_argument("--profile", choices=["upstream", "local"], default=None)
     demo.add_argument("--time-scale", type=float, default=None)
-    demo.set_defaults(handler=cmd_run, scenarios=["scenarios"], arch="both", seed=None,
+    demo.set_defaults(handler=cmd_run, scenarios=["scenarios"], arch="all", seed=None,
                       reports="reports", locust_ui=False)
 
     report = commands.add_parser("report", help="re-render a run folder's report from its journal")

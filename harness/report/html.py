@@ -161,8 +161,10 @@ def _scenario_facts(record: RunRecord) -> str:
         f"<tr><td>{escape(n.name)}</td><td>{escape(str(n.role))}</td><td>{escape(n.provider)}</td>"
         f"<td>{n.port}</td></tr>" for n in run.topology.nodes
     )
+    left_out = run.scenario.architecture(run.architecture).without
     return (
         f"<h2>Incident</h2><p>{escape(run.scenario.incident)}</p>"
+        + (f"<p>Played without: {escape(', '.join(left_out))}</p>" if left_out else "")
         + (f"<h2>Settings of {escape(run.architecture)}</h2><table>{settings}</table>" if settings else "")
         + "<h2>Topology</h2><table><tr><th>node</th><th>role</th><th>provider</th><th>port</th></tr>"
         + nodes + "</table>"

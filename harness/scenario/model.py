@@ -43,6 +43,9 @@ class Architecture(Strict):
 
     topology: Topology | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+    # Timeline entries this architecture plays without: the same incident minus one
+    # circumstance (incident A's recovery plan without the maintenance block).
+    without: list[Identifier] = Field(default_factory=list)
     expect: Expectation
 
 

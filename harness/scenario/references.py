@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 def reference_problems(scenario: Scenario) -> list[Problem]:
     problems = _unique_ids(scenario) + _timeline_fits(scenario) + _topology_references(scenario)
     problems += _entry_references(scenario) + _invariant_references(scenario)
-    problems += _probe_coverage(scenario) + _expectations(scenario)
+    problems += _probe_coverage(scenario) + _expectations(scenario) + _entries_left_out(scenario)
     return problems
 
 
@@ -298,4 +298,41 @@ def _expectations(scenario: Scenario) -> list[Problem]:
                 problems.append(Problem(path, f"'{broken}' is listed twice", "list each invariant once"))
             seen.add(broken)
             problems += _reference(path, broken, known, "invariant")
+    return problems
+
+
+def _entry_uses(scenario: Scenario) -> Iterator[tuple[str, str | None, str]]:
+    """(user, the user's own entry id if it is a timeline entry, the entry id it names)."""
+    for entry in scenario.timeline:
+        spec = entry.spec
+        if isinstance(spec, MaintenanceBlock):
+            yield f"timeline entry '{entry.id}'", entry.id, spec.blocks
+        elif isinstance(spec, BlockIps) and spec.from_load is not None:
+            yield f"timeline entry '{entry.id}'", entry.id, spec.from_load
+    for invariant in scenario.invariants:
+        user = f"invariant '{invariant.id}'"
+        for name in ("after", "action", "fault"):
+            if isinstance(ref := getattr(invariant, name, None), str):
+                yield user, None, ref
+        _, phase_ref = phase_reference(getattr(invariant, "phase", "all"))
+        if phase_ref is not None:
+            yield user, None, phase_ref
+
+
+def _entries_left_out(scenario: Scenario) -> list[Problem]:
+    """An architecture's `without:` names timeline entries, and nothing it still plays needs them."""
+    problems = []
+    uses = list(_entry_uses(scenario))
+    for name, architecture in scenario.architectures.items():
+        for index, left_out in enumerate(architecture.without):
+            path = ("architectures", name, "without", index)
+            if left_out not in scenario.entry_ids:
+                problems += _reference(path, left_out, scenario.entry_ids, "timeline entry")
+                continue
+            for user, user_entry, ref in uses:
+                if ref == left_out and user_entry not in architecture.without:
+                    problems.append(Problem(
+                        path, f"{user} needs '{left_out}', which architecture '{name}' plays without",
+                        f"leave '{left_out}' in, or drop what needs it from the scenario",
+                    ))
     return problems

@@ -58,7 +58,7 @@ def resolve(scenario: Scenario, architecture: str, time_scale: float | None = No
     chosen = scenario.architecture(architecture)
     end = scenario.duration * scale
     schedule = sorted(
-        (_schedule(entry, scale, end) for entry in scenario.timeline),
+        (_schedule(entry, scale, end) for entry in scenario.timeline if entry.id not in chosen.without),
         key=lambda item: (item.start_s, item.id),
     )
     return ResolvedRun(

@@ -148,3 +148,28 @@ def test_a_document_that_is_not_a_mapping_is_refused() -> None:
 
 def test_a_self_referencing_alias_is_refused_not_followed() -> None:
     assert "refers to itself" in error_for("&a {name: *a}\n").message
+
+
+def _leaving_out(chicago_text: str, entries: str) -> str:
+    return chicago_text.replace(
+        "  as-fixed:\n",
+        f"  as-was-unblocked:\n    settings: {{ARCH: as-was}}\n    without: [{entries}]\n"
+        "    expect: {broken: []}\n  as-fixed:\n",
+    )
+
+
+def test_leaving_out_an_unknown_timeline_entry_suggests_the_known_ones(chicago_text: str) -> None:
+    error = error_for(_leaving_out(chicago_text, "ip-maintenence"))
+    assert error.field == "architectures.as-was-unblocked.without[0]"
+    assert "did you mean 'ip-maintenance'" in error.hint
+
+
+def test_an_entry_an_invariant_reads_cannot_be_left_out(chicago_text: str) -> None:
+    error = error_for(_leaving_out(chicago_text, "chicago-cut"))
+    assert error.field == "architectures.as-was-unblocked.without[0]"
+    assert "invariant 'mail-accepted-during-cut' needs 'chicago-cut'" in error.message
+
+
+def test_an_action_a_kept_maintenance_block_names_cannot_be_left_out(chicago_text: str) -> None:
+    error = error_for(_leaving_out(chicago_text, "move-to-spare"))
+    assert "timeline entry 'ip-maintenance' needs 'move-to-spare'" in str(error)

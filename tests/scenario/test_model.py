@@ -42,3 +42,14 @@ def test_a_scenario_dumped_to_json_validates_back_to_the_same_scenario(chicago_t
     dumped = scenario.model_dump(mode="json", by_alias=True)
     assert dumped["timeline"][0]["for"] == "11m"
     assert type(scenario).model_validate(dumped) == scenario
+
+
+def test_an_architecture_plays_the_timeline_without_the_entries_it_leaves_out(chicago_text: str) -> None:
+    text = chicago_text.replace(
+        "  as-fixed:\n",
+        "  as-was-unblocked:\n    settings: {ARCH: as-was}\n    without: [ip-maintenance]\n"
+        "    expect: {broken: [front-available-during-cut]}\n  as-fixed:\n",
+    )
+    scenario = parse_scenario(text)
+    assert [item.id for item in resolve(scenario, "as-was-unblocked").schedule] == ["chicago-cut", "move-to-spare"]
+    assert "ip-maintenance" in [item.id for item in resolve(scenario, "as-was").schedule]
