@@ -11,12 +11,19 @@ from harness.invariants.windows import bad_runs, longest, merge, percentile, wit
 from harness.scenario.invariants import Availability, ErrorPagesLinkStatus, LatencyBound
 
 
-def _phase_requests(ctx: JudgeContext, target: str, phase: str) -> tuple[Window, list[Event]]:
-    window = ctx.phase(phase)
+def _phase_requests(ctx: JudgeContext, target: str, phase: str, settle_s: float = 0.0) -> tuple[Window, list[Event]]:
+    start, end = ctx.phase(phase)
+    window = (min(start + settle_s, end), end)
     events = within(ctx.requests(target), window)
     if not events:
-        raise Unjudgeable(f"no requests to '{target}' were recorded {ctx.describe_phase(phase)}: did the probe run?")
+        raise Unjudgeable(f"no requests to '{target}' were recorded {_where(ctx, phase, settle_s)}: "
+                          "did the probe run, and is the settle shorter than the phase?")
     return window, events
+
+
+def _where(ctx: JudgeContext, phase: str, settle_s: float) -> str:
+    where = ctx.describe_phase(phase)
+    return f"{where} after its first {ctx.lasting(settle_s)}" if settle_s else where
 
 
 def check_availability(inv: Availability, ctx: JudgeContext) -> Verdict:
@@ -25,13 +32,13 @@ def check_availability(inv: Availability, ctx: JudgeContext) -> Verdict:
     windows: dict[str, list[Window]] = {}
     window: Window = (0.0, 0.0)
     for target in ctx.targets(inv.target):
-        window, events = _phase_requests(ctx, target, inv.phase)
+        window, events = _phase_requests(ctx, target, inv.phase, inv.settle)
         counts[target] = len(events)
         ratios[target] = sum(e.ok for e in events) / len(events)
         windows[target] = bad_runs(events, lambda e: not e.ok, window[1])
     failing = [t for t in ratios if ratios[t] < inv.min]
     worst = min(ratios, key=lambda t: ratios[t])
-    where = ctx.describe_phase(inv.phase)
+    where = _where(ctx, inv.phase, inv.settle)
     measured = {"ok_ratio": ratios, "requests": counts, "min": inv.min, "phase_window": list(window)}
     if not failing:
         return Verdict(inv.id, inv.kind, True,

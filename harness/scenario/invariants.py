@@ -35,12 +35,15 @@ class NoMailLost(InvariantBase):
 
 
 class Availability(InvariantBase):
-    """At least ``min`` of the requests to ``target`` in ``phase`` succeed."""
+    """At least ``min`` of the requests to ``target`` in ``phase`` succeed, not counting the
+    phase's first ``settle`` (real time, never scaled: e.g. the election a failover needs,
+    which takes the same seconds whatever the time scale)."""
 
     kind: Literal["availability"]
     target: str
     min: float = Field(ge=0, le=1)
     phase: Phase = "all"
+    settle: Duration = 0.0
 
 
 class LatencyBound(InvariantBase):

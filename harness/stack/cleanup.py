@@ -10,15 +10,18 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from types import FrameType
 
 import docker
 from docker.errors import APIError, NotFound
+from docker.models.containers import Container
 
 LABEL_RUN = "outage-harness.run"
 LABEL_NODE = "outage-harness.node"
 LABEL_ROLE = "outage-harness.role"
+REMOVAL_WORKERS = 8
 
 
 def remove_leftovers(client: docker.DockerClient, run_id: str | None = None) -> tuple[int, int]:
@@ -27,11 +30,9 @@ def remove_leftovers(client: docker.DockerClient, run_id: str | None = None) -> 
     Returns how many containers and networks were removed."""
     selector = f"{LABEL_RUN}={run_id}" if run_id else LABEL_RUN
     containers = client.containers.list(all=True, filters={"label": selector})
-    for container in containers:
-        try:
-            container.remove(force=True, v=True)
-        except NotFound:
-            pass
+    # Concurrently: one by one, a 14-node stack took seconds of every run's wall time.
+    with ThreadPoolExecutor(max_workers=REMOVAL_WORKERS) as pool:
+        list(pool.map(_remove_container, containers))
     networks = client.networks.list(filters={"label": selector})
     for network in networks:
         try:
@@ -45,6 +46,13 @@ def remove_leftovers(client: docker.DockerClient, run_id: str | None = None) -> 
                 network.disconnect(attached, force=True)
             network.remove()
     return len(containers), len(networks)
+
+
+def _remove_container(container: Container) -> None:
+    try:
+        container.remove(force=True, v=True)
+    except NotFound:
+        pass
 
 
 class Terminated(KeyboardInterrupt):

@@ -4,9 +4,10 @@ from harness.invariants import check_invariant
 from harness.scenario.invariants import Availability, ErrorPagesLinkStatus, LatencyBound
 
 
-def availability(target: str = "front", phase: str = "during:cut", minimum: float = 0.9) -> Availability:
+def availability(target: str = "front", phase: str = "during:cut", minimum: float = 0.9,
+                 settle: str = "0s") -> Availability:
     return Availability.model_validate(
-        {"id": "up", "kind": "availability", "target": target, "min": minimum, "phase": phase}
+        {"id": "up", "kind": "availability", "target": target, "min": minimum, "phase": phase, "settle": settle}
     )
 
 
@@ -31,6 +32,16 @@ def test_availability_holds_when_failures_stay_outside_the_phase(history, judge_
     verdict = check_invariant(availability(), judge_with(history))
     assert verdict.held
     assert verdict.broken_windows == []
+
+
+def test_availability_after_a_settle_ignores_the_phases_first_seconds_only(history, judge_with) -> None:
+    # A failover: down for the first 8 s of the cut (the election), then up.
+    history.fault("cut", 10, 40).requests("front", 0, 60, ok=lambda t: not 10 <= t < 18)
+    assert check_invariant(availability(minimum=0.99), judge_with(history)).broken
+    settled = check_invariant(availability(minimum=0.99, settle="10s"), judge_with(history))
+    assert settled.held
+    assert "during cut after its first 10.0 s" in settled.summary
+    assert check_invariant(availability(minimum=0.99, settle="5s"), judge_with(history)).broken
 
 
 def test_availability_of_legs_judges_each_leg_and_reports_the_one_that_broke(history, judge_with) -> None:
