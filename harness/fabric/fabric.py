@@ -144,26 +144,25 @@ class Fabric:
     def cut(self, links: Iterable[Link], mode: CutMode = CutMode.REFUSE) -> float:
         todo = [link for link in links if link not in self._cut]
         started = time.perf_counter()
-        if mode is CutMode.REFUSE:
-            self.toxiproxy.each(todo, lambda link: self.toxiproxy.set_enabled(link.proxy_name, False))
-        else:
-            work = [(link, stream) for link in todo for stream in STREAMS]
-            self.toxiproxy.each(work, lambda item: self.toxiproxy.add_toxic(
-                item[0].proxy_name, f"{BLACKHOLE_TOXIC}_{item[1]}", "timeout", {"timeout": 0},
-                stream=item[1]))
         for link in todo:
+            if mode is CutMode.REFUSE:
+                self.toxiproxy.set_enabled(link.proxy_name, False)
+            else:
+                for stream in STREAMS:
+                    self.toxiproxy.add_toxic(link.proxy_name, f"{BLACKHOLE_TOXIC}_{stream}", "timeout",
+                                             {"timeout": 0}, stream=stream)
             self._cut[link] = mode
         return (time.perf_counter() - started) * 1000
 
     def restore(self, links: Iterable[Link]) -> float:
         todo = [(link, self._cut[link]) for link in links if link in self._cut]
         started = time.perf_counter()
-        refused = [link for link, mode in todo if mode is CutMode.REFUSE]
-        blackholed = [(link, s) for link, mode in todo if mode is CutMode.BLACKHOLE for s in STREAMS]
-        self.toxiproxy.each(refused, lambda link: self.toxiproxy.set_enabled(link.proxy_name, True))
-        self.toxiproxy.each(blackholed, lambda item: self.toxiproxy.remove_toxic(
-            item[0].proxy_name, f"{BLACKHOLE_TOXIC}_{item[1]}"))
-        for link, _ in todo:
+        for link, mode in todo:
+            if mode is CutMode.REFUSE:
+                self.toxiproxy.set_enabled(link.proxy_name, True)
+            else:
+                for stream in STREAMS:
+                    self.toxiproxy.remove_toxic(link.proxy_name, f"{BLACKHOLE_TOXIC}_{stream}")
             del self._cut[link]
         return (time.perf_counter() - started) * 1000
 
@@ -181,15 +180,16 @@ class Fabric:
             raise HarnessError(f"unknown stream '{stream}'", "use upstream or downstream")
         targets = list(links)
         started = time.perf_counter()
-        self.toxiproxy.each(targets, lambda link: self.toxiproxy.add_toxic(
-            link.proxy_name, name, kind, attributes, stream=stream, toxicity=toxicity))
+        for link in targets:
+            self.toxiproxy.add_toxic(link.proxy_name, name, kind, attributes, stream=stream, toxicity=toxicity)
         self._toxics.setdefault(name, set()).update(targets)
         return (time.perf_counter() - started) * 1000
 
     def remove_toxic(self, name: str) -> float:
         started = time.perf_counter()
         targets = self._toxics.pop(name, set())
-        self.toxiproxy.each(targets, lambda link: self.toxiproxy.remove_toxic(link.proxy_name, name))
+        for link in targets:
+            self.toxiproxy.remove_toxic(link.proxy_name, name)
         return (time.perf_counter() - started) * 1000
 
     def heal_all(self) -> None:
