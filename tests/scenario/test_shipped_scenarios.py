@@ -33,15 +33,19 @@ def test_as_was_breaks_something_and_as_fixed_nothing(path: Path) -> None:
     assert scenario.architectures[AS_FIXED].expect.broken == []
 
 
-# The README promises every run of the three postmortems, both ways, in under 10 minutes with
-# stack bring-up; that leaves each run at most 90 real seconds of timeline (duration x time_scale).
-RUN_BUDGET_S = 90.0
+# The README promises every run of the three postmortems, in each architecture, in under 10
+# minutes; bring-up, teardown and the report take about 17 s a run here, so seven runs leave
+# 480 real seconds for timelines and graces.
+REPLAY_BUDGET_S = 480.0
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_each_run_fits_the_ten_minute_replay_budget(path: Path) -> None:
-    scenario = load_scenario(path)
-    for architecture in scenario.architectures:
-        run = resolve(scenario, architecture)
-        assert run.timeline_end_s == pytest.approx(scenario.duration * scenario.time_scale)
-        assert 0 < run.timeline_end_s <= RUN_BUDGET_S, f"{architecture}: {run.timeline_end_s:.1f} s of timeline"
+def test_all_runs_fit_the_ten_minute_replay_budget() -> None:
+    runs = [resolve(scenario, architecture) for scenario in map(load_scenario, FILES)
+            for architecture in scenario.architectures]
+    for run in runs:
+        assert run.timeline_end_s == pytest.approx(run.scenario.duration * run.scenario.time_scale)
+    total = sum(run.run_end_s for run in runs)
+    assert total <= REPLAY_BUDGET_S, (
+        f"{len(runs)} runs need {total:.0f} s of timeline and grace: "
+        + ", ".join(f"{run.scenario.name}/{run.architecture} {run.run_end_s:.0f} s" for run in runs)
+    )
