@@ -31,10 +31,6 @@ TOPOLOGY = REPO / "fixtures/topologies/three_member_set.yaml"
 TRIAL_LIMIT_S = 60
 
 
-def primary(stack: Stack) -> str | None:
-    return next((name for name, state in stack.replica_set_states().items() if state == "PRIMARY"), None)
-
-
 def settled(stack: Stack) -> bool:
     """One primary and every other member a secondary again."""
     return sorted(stack.replica_set_states().values()) == ["PRIMARY", "SECONDARY", "SECONDARY"]
@@ -57,7 +53,7 @@ def main() -> None:
         for trial in range(1, args.trials + 1):
             while not settled(stack):
                 time.sleep(0.5)
-            old = primary(stack)
+            old = stack.replica_set_primary()
             assert old is not None
             out = f"/tmp/trial-{trial}.jsonl"
             stack.exec("client", ["sh", "-c", f"python -m fixtures.majority_writer '{uri}' "
@@ -82,7 +78,7 @@ def main() -> None:
                 continue
             timings.append(recovered - cut_at)
             print(f"trial {trial}: cut {old} ({provider}): first majority write after "
-                  f"{timings[-1]:.1f} s, new primary {primary(stack)}", flush=True)
+                  f"{timings[-1]:.1f} s, new primary {stack.replica_set_primary()}", flush=True)
     print(f"database: {stack.database_tier}")
     if timings:
         print(f"median failover {statistics.median(timings):.1f} s over {len(timings)} trials "

@@ -16,8 +16,7 @@ def check_blocklist_propagation(inv: BlocklistPropagation, ctx: JudgeContext) ->
     # Measured from the moment the operator issued the block, as in the incident
     # ("blocked as soon as traffic logs showed them"): a block the API is slow to
     # take is part of the propagation, not an excuse for it.
-    began = ctx.started(inv.action)
-    blocked_at = began
+    blocked_at = ctx.started(inv.action)
     spec = ctx.run.scenario.entry(inv.action).action
     listed = set(spec.ips) if isinstance(spec, BlockIps) and spec.ips else None
     propagation: dict[str, float | None] = {}
@@ -25,7 +24,7 @@ def check_blocklist_propagation(inv: BlocklistPropagation, ctx: JudgeContext) ->
     for node in ctx.run.topology.by_role(Role.SMTP):
         probes = [
             e for e in ctx.events("blocklist.probe", node.name)
-            if e.t >= began and (listed is None or e.data.get("ip") in listed)
+            if e.t >= blocked_at and (listed is None or e.data.get("ip") in listed)
         ]
         if not probes:
             raise Unjudgeable(f"no blocklist probe of {node.name} after '{inv.action}' started: did the probe run?")

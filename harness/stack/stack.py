@@ -148,6 +148,10 @@ class Stack:
         """Each database member's state (PRIMARY, SECONDARY, ARBITER, OTHER, unreachable)."""
         return database.member_states(self.topology, self.address)
 
+    def replica_set_primary(self) -> str | None:
+        """The member that says it is primary, if any."""
+        return next((name for name, state in self.replica_set_states().items() if state == "PRIMARY"), None)
+
     @property
     def public_network(self) -> Network:
         """The network "the internet" lives on: load generators join it to reach the stack."""

@@ -39,10 +39,6 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
-def primary_of(stack: Stack) -> str | None:
-    return next((name for name, state in stack.replica_set_states().items() if state == "PRIMARY"), None)
-
-
 def client_writes(stack: Stack, seconds: float, out: str, collection: str, prefix: str = "w",
                   background: bool = False) -> list[dict]:
     """Majority writes from the client node, through the fabric; each write's outcome."""
@@ -86,12 +82,12 @@ def one_provider_set(docker_engine: docker.DockerClient, images: ImageSet) -> It
 
 
 def test_isolating_the_primarys_provider_elects_another_and_the_old_one_steps_down(spread_set: Stack) -> None:
-    old = primary_of(spread_set)
+    old = spread_set.replica_set_primary()
     assert old is not None
     links = spread_set.fabric.links_of_provider(spread_set.topology.node(old).provider)
     spread_set.fabric.cut(links, CutMode.BLACKHOLE)
     try:
-        wait_until(lambda: primary_of(spread_set) not in (None, old), 30, "a primary outside the cut provider")
+        wait_until(lambda: spread_set.replica_set_primary() not in (None, old), 30, "a primary outside the cut provider")
         wait_until(lambda: spread_set.replica_set_states()[old] == "SECONDARY", 30, "the old primary to step down")
         during = client_writes(spread_set, 2, "/tmp/isolated.jsonl", "fabric.isolation")
         assert any(write["ok"] for write in during), "no majority write from the client went through"
@@ -110,7 +106,7 @@ def test_cutting_the_one_database_provider_leaves_clients_without_a_primary_unti
         during = client_writes(one_provider_set, 3, "/tmp/cut.jsonl", "fabric.cut", prefix="cut")
         assert during and not any(write["ok"] for write in during), "a write got through a total cut"
         # Inside dbhost the set is whole: it keeps its primary, only nobody outside can reach it.
-        assert primary_of(one_provider_set) is not None
+        assert one_provider_set.replica_set_primary() is not None
     finally:
         one_provider_set.fabric.restore(links)
     after = client_writes(one_provider_set, 3, "/tmp/healed.jsonl", "fabric.cut", prefix="healed")
@@ -165,7 +161,7 @@ def test_random_partitions_lose_no_majority_acknowledged_write(spread_set: Stack
         return all(other == documents[0] for other in documents[1:])
 
     wait_until(converged, 60, f"every member to hold the same documents (seed {seed})")
-    primary = primary_of(spread_set)
+    primary = spread_set.replica_set_primary()
     assert primary is not None
     stored = documents_on(spread_set, primary, "jepsen.ops")
     lost = sorted(acknowledged - set(stored))
