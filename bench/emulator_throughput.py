@@ -12,42 +12,12 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import socket
-import subprocess
 import sys
 import time
-from contextlib import ExitStack
 
 import pymongo
+from local_replica_set import local_replica_set
 from pymongo import WriteConcern
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SET_NAME = "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_member(port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "fixtures.mongoemu", "--me", f"127.0.0.1:{port}", "--port", str(port), "--replset", SET_NAME],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def wait_listening(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"member on port {port} did not start")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -99,31 +69,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="measuring time per write concern")
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     arguments = parser.parse_args()
-    ports = [free_port() for _ in range(3)]
-    hosts = [f"127.0.0.1:{port}" for port in ports]
-    with ExitStack() as cleanup:
-        member_pids = []
-        for port in ports:
-            process = start_member(port)
-            member_pids.append(process.pid)
-            cleanup.callback(process.wait)
-            cleanup.callback(process.kill)
-        deadline = time.monotonic() + 15
-        for port in ports:
-            wait_listening(port, deadline)
-        seed = pymongo.MongoClient(f"mongodb://{hosts[0]}/?directConnection=true")
-        seed.admin.command(
-            "replSetInitiate",
-            {
-                "_id": SET_NAME,
-                "members": [{"_id": index, "host": host} for index, host in enumerate(hosts)],
-                "settings": {"heartbeatIntervalMillis": 500, "electionTimeoutMillis": 2000},
-            },
-        )
-        seed.close()
-        uri = f"mongodb://{','.join(hosts)}/?replicaSet={SET_NAME}"
+    with local_replica_set() as replica_set:
         for w in (1, "majority"):
-            rate, member_cpu, client_cpu = measure(uri, w, arguments.seconds, arguments.clients, member_pids)
+            rate, member_cpu, client_cpu = measure(
+                replica_set.uri, w, arguments.seconds, arguments.clients, replica_set.member_pids
+            )
             print(f"w:{w} {rate:.0f} inserts/s", flush=True)
             print(f"  CPU per insert: members {member_cpu:.0f} µs (all three), clients {client_cpu:.0f} µs", flush=True)
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine skews these figures)")

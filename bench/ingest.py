@@ -1,14 +1,16 @@
 """Ingest benchmark: how many messages per second five as-fixed SMTP servers store.
 
-Starts the database (the MongoDB emulator, standalone, unless MONGO_URI is
-set), five SMTP servers writing to it directly, and one sender process per
-server that reuses its connection, for a fixed time. Prints the measured rate
+Starts the database (unless MONGO_URI is set: the emulator as the as-fixed
+stack runs it, a replica set of two data members and an arbiter taking
+majority writes; ``--standalone`` for one emulator process), five SMTP servers
+writing to it directly, and one sender process per server that reuses its
+connection and pipelines (RFC 2920), for a fixed time. Prints the measured rate
 of messages stored in the database (target: 1,000 msg/s), which database tier
 ran, the CPU time spent per stored message and the machine's load average (on
 a shared machine the rate says as much about the neighbours as about us).
 Loopback only.
 
-    .venv/bin/python bench/ingest.py [--seconds 10] [--servers 5] [--body-lines 20]
+    .venv/bin/python bench/ingest.py [--seconds 10] [--servers 5] [--body-lines 20] [--standalone]
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ import argparse
 import multiprocessing
 import os
 import shutil
-import smtplib
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import closing
+from contextlib import ExitStack, closing
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,11 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from harness.load.smtp_session import Outcome, SmtpSession  # noqa: E402
+from local_replica_set import local_replica_set  # noqa: E402
+
 DOMAIN = "bench.test"
 TARGET_PER_SECOND = 1000
 
@@ -61,30 +67,56 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start(argv: list[str], env: dict[str, str], log: Path, cleanup: ExitStack) -> subprocess.Popen[bytes]:
+    """A child process, stopped (SIGTERM, then SIGKILL after 10 s) when ``cleanup`` closes."""
     with log.open("wb") as out:
-        return subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def stop() -> None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    cleanup.callback(stop)
+    return process
 
 
 def sender(port: int, worker: int, seconds: float, body_lines: int, results: Connection) -> None:
-    """One client, one reused connection, as many messages as fit in ``seconds``."""
+    """One client, one reused connection (pipelining as the flood's attackers do), for ``seconds``."""
     body = "".join(f"line {n:02d} of a benchmark message, nothing to see here\r\n" for n in range(body_lines))
-    template = f"From: bench@example.org\r\nTo: inbox-{worker}@{DOMAIN}\r\nSubject: bench\r\n"
+    recipient = f"inbox-{worker}@{DOMAIN}"
+    template = f"From: bench@example.org\r\nTo: {recipient}\r\nSubject: bench\r\n"
     accepted = errors = 0
     cpu_at_start = time.process_time()
-    client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    session = SmtpSession("127.0.0.1", port, helo=f"bench-{worker}.invalid", timeout_s=30)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         message = f"{template}Message-ID: <{worker}-{accepted + errors}@bench>\r\n\r\n{body}"
-        try:
-            client.sendmail("bench@example.org", [f"inbox-{worker}@{DOMAIN}"], message)
+        result = session.attempt("bench@example.org", [recipient], message.encode())
+        if result.outcome is Outcome.ACCEPTED:
             accepted += 1
-        except smtplib.SMTPException:
+        else:
             errors += 1
-            client.close()
-            client = smtplib.SMTP("127.0.0.1", port, timeout=30)
-    client.quit()
+    session.close()
     results.send((accepted, errors, time.process_time() - cpu_at_start))
+
+
+def start_database(standalone: bool, workdir: Path, cleanup: ExitStack) -> tuple[str, str, list[int]]:
+    """The database's URI, what it is, and the processes whose CPU counts as its own."""
+    mongo_uri = os.environ.get("MONGO_URI")
+    if mongo_uri:
+        return mongo_uri, f"MONGO_URI={mongo_uri}", []
+    if not standalone:
+        replica_set = cleanup.enter_context(local_replica_set(members=3, arbiters=1))
+        tier = "emulator replica set (two data members and an arbiter, w:majority; not MongoDB)"
+        return replica_set.uri, tier, replica_set.member_pids
+    port = free_port()
+    emulator = [sys.executable, "-m", "fixtures.mongoemu", "--standalone", "--bind", "127.0.0.1"]
+    emulator += ["--port", str(port), "--me", f"127.0.0.1:{port}"]
+    process = start(emulator, dict(os.environ), workdir / "mongoemu.log", cleanup)
+    return f"mongodb://127.0.0.1:{port}", "emulator (fixtures.mongoemu --standalone; not MongoDB)", [process.pid]
 
 
 def main() -> int:
@@ -92,114 +124,91 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--servers", type=int, default=5)
     parser.add_argument("--body-lines", type=int, default=20)
+    parser.add_argument("--standalone", action="store_true", help="one emulator process, no replica set")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="mailstack-bench-"))
-    processes: list[subprocess.Popen[bytes]] = []
     db_name = f"bench_{int(time.time())}"
-    try:
-        mongo_uri = os.environ.get("MONGO_URI")
-        if mongo_uri:
-            tier = f"MONGO_URI={mongo_uri}"
-        else:
-            port = free_port()
-            mongo_uri = f"mongodb://127.0.0.1:{port}"
-            tier = "emulator (fixtures.mongoemu --standalone; not MongoDB)"
-            emulator = [sys.executable, "-m", "fixtures.mongoemu", "--standalone", "--bind", "127.0.0.1"]
-            emulator += ["--port", str(port), "--me", f"127.0.0.1:{port}"]
-            processes.append(start(emulator, dict(os.environ), workdir / "mongoemu.log"))
-        client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri, serverSelectionTimeoutMS=2000)
-        with client:
-            wait_for(lambda: client.admin.command("ping"), "the database")
-
-            smtp_ports = []
-            for n in range(1, args.servers + 1):
-                smtp_port, metrics_port = free_port(), free_port()
-                env = {
-                    **os.environ,
-                    "ARCH": "as-fixed",
-                    "MONGO_URI": mongo_uri,
-                    "MONGO_DB": db_name,
-                    "SMTP_SERVER_NAME": f"smtp-{n}",
-                    "SMTP_HOST": "127.0.0.1",
-                    "SMTP_PORT": str(smtp_port),
-                    "SMTP_METRICS_PORT": str(metrics_port),
-                    "MAIL_DOMAINS": DOMAIN,
-                    "SPOOL_DIR": str(workdir / f"spool-{n}"),
-                    "LOG_LEVEL": "WARNING",
-                }
-                processes.append(
-                    start(
-                        [sys.executable, "-m", "fixtures.mailstack.smtp_server"],
-                        env,
-                        workdir / f"smtp-{n}.log",
-                    )
-                )
-                smtp_ports.append((smtp_port, metrics_port))
-            for _, metrics_port in smtp_ports:
-                wait_for(
-                    lambda p=metrics_port: httpx.get(f"http://127.0.0.1:{p}/healthz").status_code == 200,
-                    "an SMTP server",
-                )
-
-            load_before = os.getloadavg()[0]
-            cpu_before = [cpu_seconds(p.pid) for p in processes]
-            pipes, senders = [], []
-            started = time.monotonic()
-            for worker, (smtp_port, _) in enumerate(smtp_ports):
-                receive, send = multiprocessing.Pipe(duplex=False)
-                worker_process = multiprocessing.Process(
-                    target=sender, args=(smtp_port, worker, args.seconds, args.body_lines, send)
-                )
-                worker_process.start()
-                pipes.append(receive)
-                senders.append(worker_process)
-            totals = [pipe.recv() for pipe in pipes]
-            elapsed = time.monotonic() - started
-            cpu_used = [cpu_seconds(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
-            for worker_process in senders:
-                worker_process.join()
-
-            spooled = pending = 0
-            for _, metrics_port in smtp_ports:
-                metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").json()
-                spooled += metrics["spooled"]
-                pending += metrics["spool_pending"]
-            stored = client[db_name]["messages"].count_documents({})
-            client.drop_database(db_name)
-
-        accepted = sum(a for a, _, _ in totals)
-        errors = sum(e for _, e, _ in totals)
-        per_message_ms = 1000 / max(stored, 1)
-        database_cpu = sum(cpu_used[: len(processes) - args.servers])
-        servers_cpu = sum(cpu_used[len(processes) - args.servers :])
-        senders_cpu = sum(c for _, _, c in totals)
-        print(f"database tier: {tier}")
-        print(
-            f"{args.servers} SMTP servers, {len(senders)} senders (one reused connection each), "
-            f"{elapsed:.1f} s, {args.body_lines}-line messages"
+    with ExitStack() as cleanup:
+        workdir = Path(tempfile.mkdtemp(prefix="mailstack-bench-"))
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        mongo_uri, tier, database_pids = start_database(args.standalone, workdir, cleanup)
+        client: MongoClient[dict[str, Any]] = cleanup.enter_context(
+            MongoClient(mongo_uri, serverSelectionTimeoutMS=2000)
         )
-        print(f"accepted {accepted / elapsed:.0f} msg/s ({accepted} messages, {errors} errors)")
-        print(f"spooled {spooled} (still pending {pending})")
-        database = f"{database_cpu * per_message_ms:.2f} ms" if database_cpu else "not measured (MONGO_URI)"
-        print(
-            f"CPU per stored message: SMTP servers {servers_cpu * per_message_ms:.2f} ms, "
-            f"database {database}, senders {senders_cpu * per_message_ms:.2f} ms"
-        )
-        print(
-            f"load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-        )
-        print(f"stored {stored / elapsed:.0f} msg/s ({stored} documents; target {TARGET_PER_SECOND} msg/s)")
-        return 0
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(workdir, ignore_errors=True)
+        wait_for(lambda: client.admin.command("ping"), "the database")
+
+        server_pids, smtp_ports = [], []
+        for n in range(1, args.servers + 1):
+            smtp_port, metrics_port = free_port(), free_port()
+            env = {
+                **os.environ,
+                "ARCH": "as-fixed",
+                "MONGO_URI": mongo_uri,
+                "MONGO_DB": db_name,
+                "SMTP_SERVER_NAME": f"smtp-{n}",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(smtp_port),
+                "SMTP_METRICS_PORT": str(metrics_port),
+                "MAIL_DOMAINS": DOMAIN,
+                "SPOOL_DIR": str(workdir / f"spool-{n}"),
+                "LOG_LEVEL": "WARNING",
+            }
+            argv = [sys.executable, "-m", "fixtures.mailstack.smtp_server"]
+            server_pids.append(start(argv, env, workdir / f"smtp-{n}.log", cleanup).pid)
+            smtp_ports.append((smtp_port, metrics_port))
+        for _, metrics_port in smtp_ports:
+            wait_for(
+                lambda p=metrics_port: httpx.get(f"http://127.0.0.1:{p}/healthz").status_code == 200,
+                "an SMTP server",
+            )
+
+        load_before = os.getloadavg()[0]
+        cpu_before = {pid: cpu_seconds(pid) for pid in database_pids + server_pids}
+        pipes, senders = [], []
+        started = time.monotonic()
+        for worker, (smtp_port, _) in enumerate(smtp_ports):
+            receive, send = multiprocessing.Pipe(duplex=False)
+            worker_process = multiprocessing.Process(
+                target=sender, args=(smtp_port, worker, args.seconds, args.body_lines, send)
+            )
+            worker_process.start()
+            pipes.append(receive)
+            senders.append(worker_process)
+        totals = [pipe.recv() for pipe in pipes]
+        elapsed = time.monotonic() - started
+        cpu_used = {pid: cpu_seconds(pid) - before for pid, before in cpu_before.items()}
+        for worker_process in senders:
+            worker_process.join()
+
+        spooled = pending = 0
+        for _, metrics_port in smtp_ports:
+            metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").json()
+            spooled += metrics["spooled"]
+            pending += metrics["spool_pending"]
+        stored = client[db_name]["messages"].count_documents({})
+        client.drop_database(db_name)
+
+    accepted = sum(a for a, _, _ in totals)
+    errors = sum(e for _, e, _ in totals)
+    per_message_ms = 1000 / max(stored, 1)
+    database_cpu = sum(cpu_used[pid] for pid in database_pids)
+    servers_cpu = sum(cpu_used[pid] for pid in server_pids)
+    senders_cpu = sum(c for _, _, c in totals)
+    print(f"database tier: {tier}")
+    print(
+        f"{args.servers} SMTP servers, {len(senders)} senders (one reused connection each, pipelining), "
+        f"{elapsed:.1f} s, {args.body_lines}-line messages"
+    )
+    print(f"accepted {accepted / elapsed:.0f} msg/s ({accepted} messages, {errors} errors)")
+    print(f"spooled {spooled} (still pending {pending})")
+    database = f"{database_cpu * per_message_ms:.2f} ms" if database_pids else "not measured (MONGO_URI)"
+    print(
+        f"CPU per stored message: SMTP servers {servers_cpu * per_message_ms:.2f} ms, "
+        f"database {database}, senders {senders_cpu * per_message_ms:.2f} ms"
+    )
+    print(f"load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"stored {stored / elapsed:.0f} msg/s ({stored} documents; target {TARGET_PER_SECOND} msg/s)")
+    return 0
 
 
 if __name__ == "__main__":

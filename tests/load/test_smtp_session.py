@@ -18,15 +18,25 @@ BUSY = "busy@attacker.invalid"
 
 
 class Handler:
-    """Refuses one sender outright, turns another away for now, keeps the content of the rest."""
+    """Refuses one sender outright, turns another away for now, keeps the content of the rest;
+    offers PIPELINING when asked to, and notes whether a client used it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool) -> None:
+        self.pipelining = pipelining
         self.contents: list[bytes] = []
         self.peers: set[object] = set()
+        self.envelopes_in_one_flight = 0
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           options: list[str]) -> str:
         self.peers.add(session.peer)
+        # Pipelined, the RCPT and DATA lines are already read in when MAIL is answered.
+        self.envelopes_in_one_flight += b"DATA" in server._reader._buffer  # type: ignore[attr-defined]
         if address == BLOCKED:
             return "554 5.7.1 Client host is blocked"
         if address == BUSY:
@@ -34,14 +44,21 @@ class Handler:
         envelope.mail_from = address
         return "250 OK"
 
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          options: list[str]) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.contents.append(envelope.original_content or b"")
         return "250 OK queued"
 
 
-@pytest.fixture
-def server() -> Iterator[tuple[Handler, int]]:
-    handler, port = Handler(), free_port()
+@pytest.fixture(params=[False, True], ids=["serial", "pipelining"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[Handler, int]]:
+    handler, port = Handler(pipelining=request.param), free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -75,6 +92,21 @@ def test_accepted_refused_and_temp_failed_reuse_one_connection(server: tuple[Han
     assert accepted.source_ip == "127.0.0.1"
     # Dot-stuffing is undone by the server: the content arrives as sent.
     assert handler.contents[0] == MESSAGE
+    assert handler.envelopes_in_one_flight == (4 if handler.pipelining else 0)
+
+
+def test_a_refused_recipient_abandons_the_message(server: tuple[Handler, int]) -> None:
+    handler, port = server
+    client = session(port)
+    refused = client.attempt("a@sender.invalid", ["u@mailstack.test", "nobody@mailstack.test"], MESSAGE)
+    again = client.attempt("a@sender.invalid", ["u@mailstack.test"], MESSAGE)
+    client.close()
+
+    assert (refused.outcome, refused.code, refused.stage) == (Outcome.REFUSED, 550, Stage.RCPT)
+    assert again.outcome is Outcome.ACCEPTED
+    # Pipelined, DATA was already accepted for the other recipient: the client hangs up
+    # rather than send the message, so only the second attempt's copy arrives.
+    assert handler.contents == [MESSAGE]
 
 
 def test_no_server_is_an_error_not_a_refusal() -> None:

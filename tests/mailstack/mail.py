@@ -5,12 +5,27 @@ from __future__ import annotations
 import smtplib
 import time
 import uuid
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 
+from fixtures.mailstack.messages import MailMessage, build_message
+
 from .procs import DOMAIN
+
+
+def arrived_message(message_id: str, *, subject: str = "") -> MailMessage:
+    """A message as an SMTP server builds it on arrival, addressed to bob@mailstack.test."""
+    return build_message(
+        content=f"Message-ID: {message_id}\r\nSubject: {subject}\r\n\r\nhi\r\n".encode(),
+        sender="a@example.org",
+        recipients=["bob@mailstack.test"],
+        server="s",
+        client_ip="127.0.0.1",
+        received_at=datetime.now(UTC),
+    )
 
 
 def new_message(

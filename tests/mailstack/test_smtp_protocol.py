@@ -116,3 +116,49 @@ def test_message_without_message_id_gets_one(fixed_stack: FixedStack) -> None:
         smtp.sendmail("a@example.org", [address], b"Subject: anonymous\r\n\r\nno id here\r\n")
     [stored] = wait_for_inbox(fixed_stack.front, address)
     assert stored["message_id"].endswith("@smtp-1>")
+
+
+def _replies(raw: socket.socket, count: int) -> tuple[list[bytes], int]:
+    """Every line of the next ``count`` replies, and how many reads brought them."""
+    data, reads = b"", 0
+    while sum(line[3:4] != b"-" for line in data.split(b"\r\n")[:-1]) < count:
+        data += raw.recv(4096)
+        reads += 1
+    return data.split(b"\r\n")[:-1], reads
+
+
+def _codes(lines: list[bytes]) -> list[bytes]:
+    return [line[:3] for line in lines if line[3:4] != b"-"]
+
+
+def test_a_pipelined_group_is_answered_in_order_in_one_write(fixed_stack: FixedStack) -> None:
+    address = inbox_address("pipelined")
+    with socket.create_connection(("127.0.0.1", fixed_stack.smtp_port), timeout=10) as raw:
+        raw.recv(1024)
+        raw.sendall(b"EHLO tester.example.org\r\n")
+        ehlo, _ = _replies(raw, 1)
+        raw.sendall(f"MAIL FROM:<a@example.org>\r\nRCPT TO:<{address}>\r\nDATA\r\n".encode())
+        envelope, reads = _replies(raw, 3)
+        raw.sendall(b"Message-ID: <pipelined@example.org>\r\nSubject: pipelined\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+        end, _ = _replies(raw, 2)
+    assert b"250-PIPELINING" in ehlo
+    assert _codes(envelope) == [b"250", b"250", b"354"]
+    assert reads == 1, "the replies to a pipelined group should arrive together"
+    assert _codes(end) == [b"250", b"221"]
+    [stored] = wait_for_inbox(fixed_stack.front, address)
+    assert stored["subject"] == "pipelined"
+
+
+def test_a_refusal_in_a_pipelined_group_counts_once(fixed_stack: FixedStack) -> None:
+    def refused_here() -> int:
+        return int(smtp_metrics(fixed_stack.smtp_metrics_port)["clients"].get("127.0.0.1", {}).get("refused", 0))
+
+    before = refused_here()
+    with socket.create_connection(("127.0.0.1", fixed_stack.smtp_port), timeout=10) as raw:
+        raw.recv(1024)
+        raw.sendall(b"EHLO tester.example.org\r\n")
+        _replies(raw, 1)
+        raw.sendall(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<someone@elsewhere.example>\r\nDATA\r\n")
+        replies, _ = _replies(raw, 3)
+    assert _codes(replies) == [b"250", b"550", b"503"]
+    assert refused_here() == before + 1

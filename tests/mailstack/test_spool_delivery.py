@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from fixtures.mailstack.delivery import Delivery
-from fixtures.mailstack.messages import MailMessage, build_message
+from fixtures.mailstack.messages import MailMessage
 from fixtures.mailstack.metrics import SmtpCounters
 from fixtures.mailstack.sinks import MessageRejected, SinkUnavailable
 from fixtures.mailstack.spool import Spool, SpoolError
 
+from .mail import arrived_message
+
 
 def _message(n: int) -> MailMessage:
-    return build_message(
-        content=f"Message-ID: <{n}@t>\r\n\r\nhi\r\n".encode(),
-        sender="a@example.org",
-        recipients=["bob@mailstack.test"],
-        server="s",
-        client_ip="127.0.0.1",
-        received_at=datetime.now(UTC),
-    )
+    return arrived_message(f"<{n}@t>")
 
 
 class FakeSink:

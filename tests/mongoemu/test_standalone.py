@@ -8,7 +8,7 @@ from typing import Any
 import pymongo
 import pytest
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from .cluster import Member
 
@@ -84,6 +84,16 @@ def test_unique_index_raises_duplicate_key_error(messages: Collection[dict[str, 
     names = {index["name"] for index in messages.list_indexes()}
     assert names == {"_id_", "message_id_unique"}
     assert messages.count_documents({}) == 2
+
+
+def test_a_document_over_16_mib_is_refused_alone(messages: Collection[dict[str, Any]]) -> None:
+    documents = [{"_id": "small"}, {"_id": "huge", "body": "x" * (17 << 20)}, {"_id": "after"}]
+    with pytest.raises(BulkWriteError) as failure:
+        messages.insert_many(documents, ordered=False)
+    [refused] = failure.value.details["writeErrors"]
+    assert (refused["index"], refused["code"]) == (1, 10334)
+    assert "too large" in refused["errmsg"]
+    assert sorted(d["_id"] for d in messages.find()) == ["after", "small"]
 
 
 def test_getmore_pages_through_large_results(messages: Collection[dict[str, Any]]) -> None:
