@@ -9,7 +9,7 @@ Each rate is averaged over the whole flood window (connection set-up included) a
 its ratio to the incident's average, 300,000 attempts in 15 minutes. The machine is shared: the
 host's load average is printed too, since CPU others use is CPU the flood does not get.
 
-    .venv/bin/python bench/flood.py [--seconds 15] [--connections 4] [--sinks 2] [--part both]
+    .venv/bin/python bench/flood.py [--seconds 15] [--connections 8] [--sinks 2] [--part both]
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def stack_part(images: ImageSet, args: argparse.Namespace, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each flood")
-    parser.add_argument("--connections", type=int, default=4, help="per attacker and per target server")
+    parser.add_argument("--connections", type=int, default=8, help="per attacker and per target server")
     parser.add_argument("--sinks", type=int, default=2, help="null sinks for the generator part")
     parser.add_argument("--part", choices=["generator", "stack", "both"], default="both")
     parser.add_argument("--out", type=Path, default=None, help="keep Locust's CSV files here")
