@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack, closing
 from multiprocessing.connection import Connection
@@ -83,24 +84,32 @@ def start(argv: list[str], env: dict[str, str], log: Path, cleanup: ExitStack) -
     return process
 
 
-def sender(port: int, worker: int, seconds: float, body_lines: int, results: Connection) -> None:
-    """One client, one reused connection (pipelining as the flood's attackers do), for ``seconds``."""
-    body = "".join(f"line {n:02d} of a benchmark message, nothing to see here\r\n" for n in range(body_lines))
+def sender(port: int, worker: int, args: argparse.Namespace, results: Connection) -> None:
+    """One client process with ``args.connections`` connections to one server, each reused and
+    pipelining as the flood's attackers do, sending for ``args.seconds``."""
+    body = "".join(f"line {n:02d} of a benchmark message, nothing to see here\r\n" for n in range(args.body_lines))
     recipient = f"inbox-{worker}@{DOMAIN}"
     template = f"From: bench@example.org\r\nTo: {recipient}\r\nSubject: bench\r\n"
-    accepted = errors = 0
+    counts = {"accepted": 0, "errors": 0}
     cpu_at_start = time.process_time()
-    session = SmtpSession("127.0.0.1", port, helo=f"bench-{worker}.invalid", timeout_s=30)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        message = f"{template}Message-ID: <{worker}-{accepted + errors}@bench>\r\n\r\n{body}"
-        result = session.attempt("bench@example.org", [recipient], message.encode())
-        if result.outcome is Outcome.ACCEPTED:
-            accepted += 1
-        else:
-            errors += 1
-    session.close()
-    results.send((accepted, errors, time.process_time() - cpu_at_start))
+    deadline = time.monotonic() + args.seconds
+
+    def send_over_one_connection(connection: int) -> None:
+        session = SmtpSession("127.0.0.1", port, helo=f"bench-{worker}.invalid", timeout_s=30)
+        sent = 0
+        while time.monotonic() < deadline:
+            message = f"{template}Message-ID: <{worker}-{connection}-{sent}@bench>\r\n\r\n{body}"
+            result = session.attempt("bench@example.org", [recipient], message.encode())
+            counts["accepted" if result.outcome is Outcome.ACCEPTED else "errors"] += 1
+            sent += 1
+        session.close()
+
+    threads = [threading.Thread(target=send_over_one_connection, args=(n,)) for n in range(args.connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.send((counts["accepted"], counts["errors"], time.process_time() - cpu_at_start))
 
 
 def start_database(standalone: bool, workdir: Path, cleanup: ExitStack) -> tuple[str, str, list[int]]:
@@ -124,6 +133,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--servers", type=int, default=5)
     parser.add_argument("--body-lines", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=1, help="per sender, each reused")
     parser.add_argument("--standalone", action="store_true", help="one emulator process, no replica set")
     args = parser.parse_args()
 
@@ -169,7 +179,7 @@ def main() -> int:
         for worker, (smtp_port, _) in enumerate(smtp_ports):
             receive, send = multiprocessing.Pipe(duplex=False)
             worker_process = multiprocessing.Process(
-                target=sender, args=(smtp_port, worker, args.seconds, args.body_lines, send)
+                target=sender, args=(smtp_port, worker, args, send)
             )
             worker_process.start()
             pipes.append(receive)
@@ -196,7 +206,8 @@ def main() -> int:
     senders_cpu = sum(c for _, _, c in totals)
     print(f"database tier: {tier}")
     print(
-        f"{args.servers} SMTP servers, {len(senders)} senders (one reused connection each, pipelining), "
+        f"{args.servers} SMTP servers, {len(senders)} senders ({args.connections} reused connection(s) each, "
+        "pipelining), "
         f"{elapsed:.1f} s, {args.body_lines}-line messages"
     )
     print(f"accepted {accepted / elapsed:.0f} msg/s ({accepted} messages, {errors} errors)")

@@ -150,6 +150,19 @@ class _LoadPlan:
 
 def _play(run: ResolvedRun, stack: Stack, history: History, loads: _LoadPlan, say: Say) -> None:
     probes, ledger = _probes(run, stack, history)
+    try:
+        _play_timeline(probes, run, stack, history, loads, say)
+        if ledger:
+            missing = ledger.reconcile()
+            say("mail ledger: no primary answered, so stored mail cannot be counted" if missing is None
+                else f"mail ledger: {missing} accepted message(s) missing from the database")
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def _play_timeline(probes: list[PeriodicProbe], run: ResolvedRun, stack: Stack, history: History,
+               loads: _LoadPlan, say: Say) -> None:
     live = _Live()
     blocked: set[str] = set()
     actions = ActionContext(stack, history, API_KEY, front_url=lambda: _front_url(stack),
@@ -179,10 +192,6 @@ def _play(run: ResolvedRun, stack: Stack, history: History, loads: _LoadPlan, sa
             probe.stop()
         if stack.fabric is not None:
             stack.fabric.heal_all()
-    if ledger:
-        missing = ledger.reconcile()
-        say("mail ledger: no primary answered, so stored mail cannot be counted" if missing is None
-            else f"mail ledger: {missing} accepted message(s) missing from the database")
 
 
 def _probes(run: ResolvedRun, stack: Stack, history: History) -> tuple[list[PeriodicProbe], MailLedgerProbe | None]:

@@ -41,3 +41,6 @@ class PeriodicProbe(threading.Thread):
             self.join(timeout_s)
         if self.failure is not None:
             raise RuntimeError(f"{self.name} crashed: {self.failure!r}") from self.failure
+
+    def close(self) -> None:
+        """Release connections the probe holds; called after stop() and any later use."""
