@@ -10,7 +10,7 @@ ran, the CPU time spent per stored message and the machine's load average (on
 a shared machine the rate says as much about the neighbours as about us).
 Loopback only.
 
-    .venv/bin/python bench/ingest.py [--seconds 10] [--servers 5] [--body-lines 20] [--standalone]
+    .venv/bin/python bench/ingest.py [--seconds 10] [--servers 5] [--body-lines 20] [--connections 1] [--standalone]
 """
 
 from __future__ import annotations
@@ -90,18 +90,18 @@ def sender(port: int, worker: int, args: argparse.Namespace, results: Connection
     body = "".join(f"line {n:02d} of a benchmark message, nothing to see here\r\n" for n in range(args.body_lines))
     recipient = f"inbox-{worker}@{DOMAIN}"
     template = f"From: bench@example.org\r\nTo: {recipient}\r\nSubject: bench\r\n"
-    counts = {"accepted": 0, "errors": 0}
+    tallies = [{"accepted": 0, "errors": 0} for _ in range(args.connections)]  # one per thread: no races
     cpu_at_start = time.process_time()
     deadline = time.monotonic() + args.seconds
 
     def send_over_one_connection(connection: int) -> None:
         session = SmtpSession("127.0.0.1", port, helo=f"bench-{worker}.invalid", timeout_s=30)
-        sent = 0
+        tally = tallies[connection]
         while time.monotonic() < deadline:
+            sent = tally["accepted"] + tally["errors"]
             message = f"{template}Message-ID: <{worker}-{connection}-{sent}@bench>\r\n\r\n{body}"
             result = session.attempt("bench@example.org", [recipient], message.encode())
-            counts["accepted" if result.outcome is Outcome.ACCEPTED else "errors"] += 1
-            sent += 1
+            tally["accepted" if result.outcome is Outcome.ACCEPTED else "errors"] += 1
         session.close()
 
     threads = [threading.Thread(target=send_over_one_connection, args=(n,)) for n in range(args.connections)]
@@ -109,7 +109,8 @@ def sender(port: int, worker: int, args: argparse.Namespace, results: Connection
         thread.start()
     for thread in threads:
         thread.join()
-    results.send((counts["accepted"], counts["errors"], time.process_time() - cpu_at_start))
+    accepted, errors = (sum(tally[key] for tally in tallies) for key in ("accepted", "errors"))
+    results.send((accepted, errors, time.process_time() - cpu_at_start))
 
 
 def start_database(standalone: bool, workdir: Path, cleanup: ExitStack) -> tuple[str, str, list[int]]:

@@ -71,6 +71,7 @@ def test_each_message_of_a_batch_gets_its_own_answer(shared_db: str) -> None:
         store = _store(shared_db, counter, database)
         try:
             sink = DatabaseSink(store)
+            assert await store.insert_messages([]) == 0
             assert await sink.store(stored_before)
             return await asyncio.gather(
                 sink.store(fresh), sink.store(stored_before), sink.store(oversized), return_exceptions=True
