@@ -162,3 +162,13 @@ def test_a_refusal_in_a_pipelined_group_counts_once(fixed_stack: FixedStack) -> 
         replies, _ = _replies(raw, 3)
     assert _codes(replies) == [b"250", b"550", b"503"]
     assert refused_here() == before + 1
+
+
+def test_a_long_pipelined_burst_is_answered_in_full_and_in_order(fixed_stack: FixedStack) -> None:
+    with socket.create_connection(("127.0.0.1", fixed_stack.smtp_port), timeout=10) as raw:
+        raw.recv(1024)
+        raw.sendall(b"EHLO tester.example.org\r\n")
+        _replies(raw, 1)
+        raw.sendall(b"".join(f"NOOP {n}\r\n".encode() for n in range(250)) + b"VRFY nobody\r\n")
+        replies, _ = _replies(raw, 251)
+    assert _codes(replies) == [b"250"] * 250 + [b"252"]
