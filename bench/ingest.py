@@ -19,13 +19,12 @@ import argparse
 import multiprocessing
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -38,16 +37,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness.load.smtp_session import Outcome, SmtpSession  # noqa: E402
-from local_replica_set import local_replica_set  # noqa: E402
+from local_replica_set import free_port, local_replica_set  # noqa: E402
 
 DOMAIN = "bench.test"
 TARGET_PER_SECOND = 1000
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(check: object, what: str, timeout: float = 30.0) -> None:
