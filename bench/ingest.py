@@ -92,9 +92,17 @@ def sender(port: int, worker: int, args: argparse.Namespace, results: Connection
         tally = tallies[connection]
         while time.monotonic() < deadline:
             sent = tally["accepted"] + tally["errors"]
-            message = f"{template}Message-ID: <{worker}-{connection}-{sent}@bench>\r\n\r\n{body}"
-            result = session.attempt("bench@example.org", [recipient], message.encode())
-            tally["accepted" if result.outcome is Outcome.ACCEPTED else "errors"] += 1
+            window = [
+                ("bench@example.org", [recipient],
+                 f"{template}Message-ID: <{worker}-{connection}-{sent + n}@bench>\r\n\r\n{body}".encode())
+                for n in range(args.window)
+            ]
+            if args.window == 1:
+                results = [session.attempt(*window[0])]
+            else:
+                results = session.attempt_all(window)
+            for result in results:
+                tally["accepted" if result.outcome is Outcome.ACCEPTED else "errors"] += 1
         session.close()
 
     threads = [threading.Thread(target=send_over_one_connection, args=(n,)) for n in range(args.connections)]
@@ -128,6 +136,10 @@ def main() -> int:
     parser.add_argument("--servers", type=int, default=5)
     parser.add_argument("--body-lines", type=int, default=20)
     parser.add_argument("--connections", type=int, default=1, help="per sender, each reused")
+    parser.add_argument(
+        "--window", type=int, default=32,
+        help="messages in flight per connection (BDAT, RFC 3030); 1 sends each with DATA and waits",
+    )
     parser.add_argument("--standalone", action="store_true", help="one emulator process, no replica set")
     args = parser.parse_args()
 
@@ -201,8 +213,8 @@ def main() -> int:
     print(f"database tier: {tier}")
     print(
         f"{args.servers} SMTP servers, {len(senders)} senders ({args.connections} reused connection(s) each, "
-        "pipelining), "
-        f"{elapsed:.1f} s, {args.body_lines}-line messages"
+        f"{'one message at a time with DATA' if args.window == 1 else f'{args.window} messages in flight with BDAT'}"
+        f", pipelining), {elapsed:.1f} s, {args.body_lines}-line messages"
     )
     print(f"accepted {accepted / elapsed:.0f} msg/s ({accepted} messages, {errors} errors)")
     print(f"spooled {spooled} (still pending {pending})")

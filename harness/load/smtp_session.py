@@ -5,7 +5,10 @@ gevent) and anywhere else a Locust worker runs. It speaks RFC 5321 on a raw
 socket rather than smtplib, whose address parsing and buffered reads cost more
 CPU than the network itself and would make the generator, not the server, the
 bottleneck. When the server offers PIPELINING (RFC 2920), as the stack's do,
-MAIL, RCPT and DATA go out as one group, as Postfix sends them.
+MAIL, RCPT and DATA go out as one group, as Postfix sends them. When it also
+offers CHUNKING (RFC 3030), ``attempt_all`` sends several whole messages as one
+stream (MAIL, RCPT, ``BDAT <size> LAST`` and the message, for each) and then
+reads every answer: a sender with one connection and many messages in flight.
 
 The connection is kept for the next attempt whenever the server allows it (a
 refused sender is followed by RSET on the same connection); it is dropped
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,6 +27,12 @@ CRLF = b"\r\n"
 READ_SIZE = 65536
 # A reply longer than this is not SMTP.
 REPLY_LIMIT = 65536
+# Messages per pipelined stream at most: the server holds at most 100 replies, and a
+# stream this size stays within the socket buffers both ways.
+MAX_STREAM = 32
+
+# A message to send: sender, recipients, content.
+Transaction = tuple[str, list[str], bytes]
 
 
 class Outcome(StrEnum):
@@ -85,6 +95,7 @@ class SmtpSession:
         self._buffer = b""
         self._source_ip: str | None = None
         self._pipelining = False
+        self._chunking = False
         # Replies still owed to commands sent as one pipelined group.
         self._owed_replies = 0
 
@@ -136,6 +147,66 @@ class SmtpSession:
             return result(Outcome.ACCEPTED, code, Stage.DATA, text)
         return result(self._after_refusal(code), code, Stage.DATA, text)
 
+    def attempt_all(self, transactions: Sequence[Transaction]) -> list[AttemptResult]:
+        """One result per message, in order. Streams of up to MAX_STREAM messages go out whole
+        when the server offers PIPELINING and CHUNKING; otherwise one attempt after another."""
+        results: list[AttemptResult] = []
+        while len(results) < len(transactions):
+            if self._sock is not None and self._chunking:
+                stream = transactions[len(results) : len(results) + MAX_STREAM]
+                results += self._attempt_stream(stream)
+            else:  # connects, and learns what the server offers
+                results.append(self.attempt(*transactions[len(results)]))
+        return results
+
+    def _attempt_stream(self, transactions: Sequence[Transaction]) -> list[AttemptResult]:
+        started = time.perf_counter()
+        stream: list[bytes] = []
+        for sender, recipients, content in transactions:
+            stream.append(b"MAIL FROM:<" + sender.encode() + b">" + CRLF)
+            stream.extend(b"RCPT TO:<" + recipient.encode() + b">" + CRLF for recipient in recipients)
+            stream.append(b"BDAT %d LAST" % len(content) + CRLF + content)
+        results: list[AttemptResult] = []
+        try:
+            self._send(b"".join(stream))
+            for _, recipients, _ in transactions:
+                results.append(self._stream_answer(len(recipients), started))
+                if results[-1].code == 421:
+                    raise ConnectionResetError("the server closed the connection (421)")
+            if any(result.outcome is not Outcome.ACCEPTED for result in results):
+                # A server may keep a refused transaction open; the next stream starts clean.
+                self._command(b"RSET" + CRLF)
+        except (OSError, ProtocolError) as error:
+            self.close()
+            failure = f"{type(error).__name__}: {error}"
+            results += [
+                AttemptResult(Outcome.ERROR, None, Stage.MAIL, failure, (time.perf_counter() - started) * 1000,
+                              None, None, self._source_ip)
+                for _ in transactions[len(results):]
+            ]
+        return results
+
+    def _stream_answer(self, recipients: int, started: float) -> AttemptResult:
+        """Read the answers to one streamed message's MAIL, RCPTs and BDAT; the first
+        failure among them decides."""
+        sender_code: int | None = None
+        answered_at: float | None = None
+        decided: tuple[int, str, Stage] | None = None
+        for stage in [Stage.MAIL] + [Stage.RCPT] * recipients + [Stage.DATA]:
+            code, text = self._reply()
+            if stage is Stage.MAIL:
+                sender_code, answered_at = code, time.time()
+            if code == 421:  # the server hangs up: no more answers come
+                decided = (code, text, stage)
+                break
+            went_ahead = code == 250 or (stage is Stage.RCPT and code == 251)
+            if decided is None and (stage is Stage.DATA or not went_ahead):
+                decided = (code, text, stage)
+        assert decided is not None
+        code, text, stage = decided
+        return AttemptResult(_outcome_of(code), code, stage, text, (time.perf_counter() - started) * 1000,
+                             answered_at, sender_code, self._source_ip)
+
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()
@@ -153,7 +224,9 @@ class SmtpSession:
             raise _Answer(code, text, Stage.CONNECT)
         self._send(b"EHLO " + self.helo + CRLF)
         code, lines = self._reply_lines()
-        self._pipelining = code == 250 and any(line.upper() == "PIPELINING" for line in lines[1:])
+        extensions = {line.split()[0].upper() for line in lines[1:] if line.strip()} if code == 250 else set()
+        self._pipelining = "PIPELINING" in extensions
+        self._chunking = self._pipelining and "CHUNKING" in extensions
         if code != 250:
             code, text = self._command(b"HELO " + self.helo + CRLF)
             if code != 250:

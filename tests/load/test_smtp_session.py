@@ -1,14 +1,16 @@
-"""The flood's SMTP client against real servers on loopback: aiosmtpd and the null sink."""
+"""The flood's SMTP client against real servers on loopback: aiosmtpd, the stack's
+protocol (pipelining and chunking) and the null sink."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from fixtures.mailstack.smtp_protocol import MailSMTP
 from harness.load.smtp_session import Outcome, SmtpSession, Stage
 
 from .conftest import free_port
@@ -19,24 +21,30 @@ BUSY = "busy@attacker.invalid"
 
 class Handler:
     """Refuses one sender outright, turns another away for now, keeps the content of the rest;
-    offers PIPELINING when asked to, and notes whether a client used it."""
+    offers PIPELINING (and CHUNKING) when asked to, and notes whether a client used them."""
 
-    def __init__(self, *, pipelining: bool) -> None:
-        self.pipelining = pipelining
+    def __init__(self, *, pipelining: bool, chunking: bool) -> None:
+        self.pipelining = pipelining or chunking
+        self.chunking = chunking
         self.contents: list[bytes] = []
         self.peers: set[object] = set()
         self.envelopes_in_one_flight = 0
+        self.messages_in_one_flight = 0
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
                           responses: list[str]) -> list[str]:
         session.host_name = hostname
-        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
+        offered = ["250-PIPELINING"] * self.pipelining + ["250-CHUNKING"] * self.chunking
+        return [*responses[:-1], *offered, responses[-1]]
 
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           options: list[str]) -> str:
         self.peers.add(session.peer)
         # Pipelined, the RCPT and DATA lines are already read in when MAIL is answered.
-        self.envelopes_in_one_flight += b"DATA" in server._reader._buffer  # type: ignore[attr-defined]
+        buffered = server._reader._buffer  # type: ignore[attr-defined]
+        self.envelopes_in_one_flight += b"DATA" in buffered
+        # Streamed with BDAT, the next message's MAIL is read in with this one.
+        self.messages_in_one_flight += b"MAIL FROM" in buffered
         if address == BLOCKED:
             return "554 5.7.1 Client host is blocked"
         if address == BUSY:
@@ -56,10 +64,19 @@ class Handler:
         return "250 OK queued"
 
 
-@pytest.fixture(params=[False, True], ids=["serial", "pipelining"])
+class StackProtocolController(Controller):
+    """aiosmtpd's test controller serving the stack's protocol (smtp_protocol.MailSMTP)."""
+
+    def factory(self) -> SMTP:
+        return MailSMTP(self.handler, max_line_length=1000, refused=Counter(), clients=defaultdict(Counter))
+
+
+@pytest.fixture(params=["serial", "pipelining", "chunking"])
 def server(request: pytest.FixtureRequest) -> Iterator[tuple[Handler, int]]:
-    handler, port = Handler(pipelining=request.param), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    handler = Handler(pipelining=request.param == "pipelining", chunking=request.param == "chunking")
+    port = free_port()
+    serving = StackProtocolController if handler.chunking else Controller
+    controller = serving(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield handler, port
@@ -107,6 +124,35 @@ def test_a_refused_recipient_abandons_the_message(server: tuple[Handler, int]) -
     # Pipelined, DATA was already accepted for the other recipient: the client hangs up
     # rather than send the message, so only the second attempt's copy arrives.
     assert handler.contents == [MESSAGE]
+
+
+def test_messages_sent_together_are_answered_each_in_order(server: tuple[Handler, int]) -> None:
+    handler, port = server
+    client = session(port)
+    sent = [
+        ("a@sender.invalid", ["u@mailstack.test"], MESSAGE + b"1\r\n"),
+        ("a@sender.invalid", ["u@mailstack.test"], MESSAGE + b"2\r\n"),
+        (BLOCKED, ["u@mailstack.test"], MESSAGE + b"3\r\n"),
+        ("a@sender.invalid", ["nobody@mailstack.test"], MESSAGE + b"4\r\n"),
+        ("a@sender.invalid", ["u@mailstack.test", "v@mailstack.test"], MESSAGE + b"5\r\n"),
+    ]
+    results = client.attempt_all(sent)
+    again = client.attempt_all(sent[:2])
+    client.close()
+
+    assert [(r.outcome, r.code, r.stage) for r in results] == [
+        (Outcome.ACCEPTED, 250, Stage.DATA),
+        (Outcome.ACCEPTED, 250, Stage.DATA),
+        (Outcome.REFUSED, 554, Stage.MAIL),
+        (Outcome.REFUSED, 550, Stage.RCPT),
+        (Outcome.ACCEPTED, 250, Stage.DATA),
+    ]
+    assert [r.outcome for r in again] == [Outcome.ACCEPTED] * 2
+    assert results[2].sender_refused is True and results[3].sender_refused is False
+    assert handler.contents == [sent[n][2] for n in (0, 1, 4, 0, 1)]
+    assert len(handler.peers) == 1, "every message should have used the same connection"
+    # The first message connects and goes alone; with CHUNKING the others go as one stream.
+    assert handler.messages_in_one_flight == (4 if handler.chunking else 0)
 
 
 def test_no_server_is_an_error_not_a_refusal() -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 
 from .conftest import FixedStack
@@ -172,3 +175,83 @@ def test_a_long_pipelined_burst_is_answered_in_full_and_in_order(fixed_stack: Fi
         raw.sendall(b"".join(f"NOOP {n}\r\n".encode() for n in range(250)) + b"VRFY nobody\r\n")
         replies, _ = _replies(raw, 251)
     assert _codes(replies) == [b"250"] * 250 + [b"252"]
+
+
+def _read(fixed_stack: FixedStack, address: str, summary: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.get(f"{fixed_stack.front}/api/addresses/{address}/messages/{summary['id']}", timeout=5)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def _chunking_session(port: int) -> socket.socket:
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    raw.recv(1024)
+    raw.sendall(b"EHLO tester.example.org\r\n")
+    ehlo, _ = _replies(raw, 1)
+    assert b"250-CHUNKING" in ehlo
+    return raw
+
+
+def _bdat_message(address: str, subject: str) -> bytes:
+    """One whole transaction, its message in one BDAT chunk."""
+    content = f"Message-ID: <{uuid.uuid4().hex}@example.org>\r\nSubject: {subject}\r\n\r\n.a leading dot stays\r\n"
+    data = content.encode()
+    return b"MAIL FROM:<a@example.org>\r\nRCPT TO:<%s>\r\nBDAT %d LAST\r\n" % (address.encode(), len(data)) + data
+
+
+def test_messages_streamed_with_bdat_are_each_answered_in_order_and_stored(fixed_stack: FixedStack) -> None:
+    address = inbox_address("bdat")
+    streamed = [_bdat_message(address, f"chunked {n}") for n in range(5)]
+    with _chunking_session(fixed_stack.smtp_port) as raw:
+        raw.sendall(b"".join(streamed) + b"QUIT\r\n")
+        replies, _ = _replies(raw, 5 * 3 + 1)
+    assert _codes(replies) == [b"250", b"250", b"250"] * 5 + [b"221"]
+    stored = wait_for_inbox(fixed_stack.front, address, count=5)
+    assert sorted(message["subject"] for message in stored) == [f"chunked {n}" for n in range(5)]
+    # BDAT carries the content as is: no dot-stuffing to undo.
+    assert _read(fixed_stack, address, stored[0])["body"] == ".a leading dot stays\n"
+
+
+def test_a_message_in_several_chunks_arrives_whole(fixed_stack: FixedStack) -> None:
+    address = inbox_address("chunks")
+    with _chunking_session(fixed_stack.smtp_port) as raw:
+        raw.sendall(f"MAIL FROM:<a@example.org>\r\nRCPT TO:<{address}>\r\n".encode())
+        first, last = b"Subject: in pieces\r\n\r\nfir", b"st part\n"
+        raw.sendall(b"BDAT %d\r\n" % len(first) + first)
+        raw.sendall(b"BDAT %d LAST\r\n" % len(last) + last)
+        replies, _ = _replies(raw, 4)
+    assert _codes(replies) == [b"250", b"250", b"250", b"250"]
+    assert b"%d octets received" % len(first) in replies[2]
+    [stored] = wait_for_inbox(fixed_stack.front, address)
+    assert (stored["subject"], _read(fixed_stack, address, stored)["body"]) == ("in pieces", "first part\n")
+
+
+@pytest.mark.parametrize(
+    ("transaction", "expected"),
+    [
+        (b"BDAT 5 LAST\r\nhello", b"503"),  # no MAIL: the chunk is still read, not taken as commands
+        (b"MAIL FROM:<a@example.org>\r\nBDAT 5 LAST\r\nhello", b"250 503"),
+        (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT 3\r\nabcDATA\r\n", b"250 250 250 503"),
+        (b"BDAT five\r\n", b"501"),
+        (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT 1201 LAST\r\n" + b"y" * 1199 + b"\r\n",
+         b"250 250 500"),
+    ],
+    ids=["without-mail", "without-recipient", "data-after-bdat", "bad-size", "line-too-long"],
+)
+def test_bdat_out_of_sequence_or_malformed_is_refused_and_the_session_goes_on(
+    fixed_stack: FixedStack, transaction: bytes, expected: bytes
+) -> None:
+    codes = expected.split()
+    with _chunking_session(fixed_stack.smtp_port) as raw:
+        raw.sendall(transaction + b"RSET\r\nNOOP\r\n")
+        replies, _ = _replies(raw, len(codes) + 2)
+    assert _codes(replies) == [*codes, b"250", b"250"]
+
+
+def test_bdat_over_the_size_limit_is_read_and_refused(fixed_stack: FixedStack) -> None:
+    size = fixed_stack.max_message_bytes + 1
+    with _chunking_session(fixed_stack.smtp_port) as raw:
+        raw.sendall(f"MAIL FROM:<a@example.org>\r\nRCPT TO:<big@{DOMAIN}>\r\nBDAT {size} LAST\r\n".encode())
+        raw.sendall(b"z" * size + b"NOOP\r\n")
+        replies, _ = _replies(raw, 4)
+    assert _codes(replies) == [b"250", b"250", b"552", b"250"]
