@@ -4,13 +4,15 @@ Starts the database (unless MONGO_URI is set: the emulator as the as-fixed
 stack runs it, a replica set of two data members and an arbiter taking
 majority writes; ``--standalone`` for one emulator process), five SMTP servers
 writing to it directly, and one sender process per server that reuses its
-connection and pipelines (RFC 2920), for a fixed time. Prints the measured rate
-of messages stored in the database (target: 1,000 msg/s), which database tier
+connection and streams ``--window`` messages at a time with BDAT (RFC 3030)
+and pipelining (RFC 2920), for a fixed time. Prints the measured rate of
+messages stored in the database (target: 1,000 msg/s), which database tier
 ran, the CPU time spent per stored message and the machine's load average (on
 a shared machine the rate says as much about the neighbours as about us).
 Loopback only.
 
-    .venv/bin/python bench/ingest.py [--seconds 10] [--servers 5] [--body-lines 20] [--connections 1] [--standalone]
+    .venv/bin/python bench/ingest.py [--seconds 10] [--servers 5] [--body-lines 20] [--connections 1]
+                                     [--window 32] [--standalone]
 """
 
 from __future__ import annotations
