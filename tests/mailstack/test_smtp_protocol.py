@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from .conftest import FixedStack
-from .mail import inbox_address, new_message, send, wait_for_inbox
+from .mail import inbox, inbox_address, new_message, send, wait_for_inbox
 from .procs import DOMAIN, smtp_metrics
 
 
@@ -255,3 +255,14 @@ def test_bdat_over_the_size_limit_is_read_and_refused(fixed_stack: FixedStack) -
         raw.sendall(b"z" * size + b"NOOP\r\n")
         replies, _ = _replies(raw, 4)
     assert _codes(replies) == [b"250", b"250", b"552", b"250"]
+
+
+def test_a_stream_of_more_messages_than_replies_held_is_answered_in_full(fixed_stack: FixedStack) -> None:
+    address = inbox_address("long-stream")
+    count = 60  # 180 replies: past the 100 the server holds before it stops reading
+    with _chunking_session(fixed_stack.smtp_port) as raw:
+        raw.sendall(b"".join(_bdat_message(address, f"stream {n}") for n in range(count)))
+        replies, _ = _replies(raw, count * 3)
+    assert _codes(replies) == [b"250"] * (count * 3)
+    stored = inbox(fixed_stack.front, address, params={"limit": 500}).json()
+    assert sorted(message["subject"] for message in stored) == sorted(f"stream {n}" for n in range(count))
