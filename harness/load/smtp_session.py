@@ -167,43 +167,52 @@ class SmtpSession:
             stream.extend(b"RCPT TO:<" + recipient.encode() + b">" + CRLF for recipient in recipients)
             stream.append(b"BDAT %d LAST" % len(content) + CRLF + content)
         results: list[AttemptResult] = []
+        failure: Exception | None = None
         try:
             self._send(b"".join(stream))
+        except OSError as error:
+            failure = error  # the server may have answered the first messages before it went away
+        try:
             for _, recipients, _ in transactions:
                 results.append(self._stream_answer(len(recipients), started))
                 if results[-1].code == 421:
                     raise ConnectionResetError("the server closed the connection (421)")
-            if any(result.outcome is not Outcome.ACCEPTED for result in results):
+            if failure is None and any(result.outcome is not Outcome.ACCEPTED for result in results):
                 # A server may keep a refused transaction open; the next stream starts clean.
-                self._command(b"RSET" + CRLF)
+                if self._command(b"RSET" + CRLF)[0] != 250:
+                    self.close()
         except (OSError, ProtocolError) as error:
+            failure = failure or error
+        if failure is not None:
             self.close()
-            failure = f"{type(error).__name__}: {error}"
+            reply = f"{type(failure).__name__}: {failure}"
             results += [
-                AttemptResult(Outcome.ERROR, None, Stage.MAIL, failure, (time.perf_counter() - started) * 1000,
+                AttemptResult(Outcome.ERROR, None, Stage.MAIL, reply, (time.perf_counter() - started) * 1000,
                               None, None, self._source_ip)
                 for _ in transactions[len(results):]
             ]
         return results
 
     def _stream_answer(self, recipients: int, started: float) -> AttemptResult:
-        """Read the answers to one streamed message's MAIL, RCPTs and BDAT; the first
-        failure among them decides."""
+        """Read the answers to one streamed message's MAIL, RCPTs and BDAT. A 250 to BDAT means
+        the server took the message for the recipients it accepted; otherwise the first refusal
+        decides (the replies after it are the server's 503s to a transaction already failed)."""
         sender_code: int | None = None
         answered_at: float | None = None
-        decided: tuple[int, str, Stage] | None = None
+        deciding: tuple[int, str, Stage] | None = None
         for stage in [Stage.MAIL] + [Stage.RCPT] * recipients + [Stage.DATA]:
             code, text = self._reply()
             if stage is Stage.MAIL:
                 sender_code, answered_at = code, time.time()
             if code == 421:  # the server hangs up: no more answers come
-                decided = (code, text, stage)
+                deciding = (code, text, stage)
                 break
-            went_ahead = code == 250 or (stage is Stage.RCPT and code == 251)
-            if decided is None and (stage is Stage.DATA or not went_ahead):
-                decided = (code, text, stage)
-        assert decided is not None
-        code, text, stage = decided
+            if stage is Stage.DATA and (code == 250 or deciding is None):
+                deciding = (code, text, stage)
+            elif deciding is None and code not in (250, 251):
+                deciding = (code, text, stage)
+        assert deciding is not None
+        code, text, stage = deciding
         return AttemptResult(_outcome_of(code), code, stage, text, (time.perf_counter() - started) * 1000,
                              answered_at, sender_code, self._source_ip)
 

@@ -3,6 +3,10 @@ protocol (pipelining and chunking) and the null sink."""
 
 from __future__ import annotations
 
+import socket
+import struct
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
@@ -153,6 +157,47 @@ def test_messages_sent_together_are_answered_each_in_order(server: tuple[Handler
     assert len(handler.peers) == 1, "every message should have used the same connection"
     # The first message connects and goes alone; with CHUNKING the others go as one stream.
     assert handler.messages_in_one_flight == (4 if handler.chunking else 0)
+
+
+def test_a_message_refused_for_one_recipient(server: tuple[Handler, int]) -> None:
+    handler, port = server
+    client = session(port)
+    first = client.attempt_all([("a@sender.invalid", ["u@mailstack.test"], MESSAGE)])
+    [partly] = client.attempt_all([("a@sender.invalid", ["u@mailstack.test", "nobody@mailstack.test"], MESSAGE)])
+    client.close()
+
+    assert [result.outcome for result in first] == [Outcome.ACCEPTED]
+    if handler.chunking:
+        # Streamed, the message cannot be held back: the server took it for the recipient it accepted.
+        assert (partly.outcome, partly.code, partly.stage) == (Outcome.ACCEPTED, 250, Stage.DATA)
+        assert handler.contents == [MESSAGE, MESSAGE]
+    else:
+        assert (partly.outcome, partly.code, partly.stage) == (Outcome.REFUSED, 550, Stage.RCPT)
+        assert handler.contents == [MESSAGE]
+
+
+def test_messages_answered_before_the_server_goes_away_keep_their_answer() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        def answer_one_then_reset() -> None:
+            connection, _ = listener.accept()
+            connection.sendall(b"220 hi\r\n")
+            connection.recv(1024)
+            connection.sendall(b"250-x\r\n250-PIPELINING\r\n250 CHUNKING\r\n")
+            received = 0
+            while received < 200_000:  # well into the stream
+                received += len(connection.recv(65536))
+            connection.sendall(b"250 OK\r\n250 OK\r\n250 OK queued\r\n")
+            time.sleep(0.2)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()  # a reset, as a crash gives
+
+        fake = threading.Thread(target=answer_one_then_reset)
+        fake.start()
+        client = session(listener.getsockname()[1])
+        client._connect()
+        results = client.attempt_all([("a@sender.invalid", ["u@mailstack.test"], b"x" * 1_000_000 + b"\r\n")] * 8)
+        fake.join()
+    assert [result.outcome for result in results] == [Outcome.ACCEPTED] + [Outcome.ERROR] * 7
 
 
 def test_no_server_is_an_error_not_a_refusal() -> None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import smtplib
 import socket
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from fixtures.mailstack.smtp_protocol import MailSMTP
 
 from .conftest import FixedStack
 from .mail import inbox, inbox_address, new_message, send, wait_for_inbox
-from .procs import DOMAIN, smtp_metrics
+from .procs import DOMAIN, free_port, smtp_metrics
 
 
 @pytest.fixture
@@ -232,11 +237,18 @@ def test_a_message_in_several_chunks_arrives_whole(fixed_stack: FixedStack) -> N
         (b"BDAT 5 LAST\r\nhello", b"503"),  # no MAIL: the chunk is still read, not taken as commands
         (b"MAIL FROM:<a@example.org>\r\nBDAT 5 LAST\r\nhello", b"250 503"),
         (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT 3\r\nabcDATA\r\n", b"250 250 250 503"),
-        (b"BDAT five\r\n", b"501"),
+        (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT 3\r\nabcRCPT TO:<y@mailstack.test>\r\n",
+         b"250 250 250 503"),
+        # A refused chunk fails the transaction: the chunks after it cannot deliver the rest.
+        (b"MAIL FROM:<a@example.org>\r\nBDAT 3\r\nabcRCPT TO:<x@mailstack.test>\r\nBDAT 3 LAST\r\nxyz",
+         b"250 503 503 503"),
+        # A size and a wrong keyword: the chunk (a QUIT here) is skipped, never run.
+        (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT 6 LAST NOW\r\nQUIT\r\n", b"250 250 501"),
         (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT 1201 LAST\r\n" + b"y" * 1199 + b"\r\n",
          b"250 250 500"),
     ],
-    ids=["without-mail", "without-recipient", "data-after-bdat", "bad-size", "line-too-long"],
+    ids=["without-mail", "without-recipient", "data-after-bdat", "rcpt-after-bdat", "after-a-refused-chunk",
+         "wrong-keyword", "line-too-long"],
 )
 def test_bdat_out_of_sequence_or_malformed_is_refused_and_the_session_goes_on(
     fixed_stack: FixedStack, transaction: bytes, expected: bytes
@@ -246,6 +258,15 @@ def test_bdat_out_of_sequence_or_malformed_is_refused_and_the_session_goes_on(
         raw.sendall(transaction + b"RSET\r\nNOOP\r\n")
         replies, _ = _replies(raw, len(codes) + 2)
     assert _codes(replies) == [*codes, b"250", b"250"]
+
+
+def test_bdat_without_a_size_is_refused_and_the_connection_closed(fixed_stack: FixedStack) -> None:
+    # Where the chunk ends cannot be known, so nothing after it may run as a command.
+    with _chunking_session(fixed_stack.smtp_port) as raw:
+        raw.sendall(b"BDAT some\r\nNOOP\r\n")
+        replies, _ = _replies(raw, 1)
+        assert raw.recv(1024) == b""
+    assert _codes(replies) == [b"501"]
 
 
 def test_bdat_over_the_size_limit_is_read_and_refused(fixed_stack: FixedStack) -> None:
@@ -266,3 +287,45 @@ def test_a_stream_of_more_messages_than_replies_held_is_answered_in_full(fixed_s
     assert _codes(replies) == [b"250"] * (count * 3)
     stored = inbox(fixed_stack.front, address, params={"limit": 500}).json()
     assert sorted(message["subject"] for message in stored) == sorted(f"stream {n}" for n in range(count))
+
+
+class FailingDeliveries:
+    """A handler whose deliveries go wrong the ways a bug would: a raise, a non-reply."""
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", "250-CHUNKING", responses[-1]]
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> Any:
+        content = envelope.original_content or b""
+        if b"raise" in content:
+            raise RuntimeError("a bug in delivery")
+        return None if b"nothing" in content else "250 OK stored"
+
+    async def handle_exception(self, error: Exception) -> str:
+        raise RuntimeError("and a bug in the error handler")
+
+
+def test_a_delivery_that_fails_still_gets_an_answer_in_its_place_and_the_session_goes_on() -> None:
+    refused: Counter[str] = Counter()
+
+    class LocalServer(Controller):
+        def factory(self) -> SMTP:
+            return MailSMTP(self.handler, max_line_length=1000, refused=refused, clients=defaultdict(Counter))
+
+    port = free_port()
+    server = LocalServer(FailingDeliveries(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        with _chunking_session(port) as raw:
+            raw.sendall(b"".join(
+                b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT %d LAST\r\n%s" % (len(body), body)
+                for body in (b"raise", b"nothing", b"fine")
+            ) + b"NOOP\r\n")
+            replies, _ = _replies(raw, 3 * 3 + 1)
+    finally:
+        server.stop()
+    assert _codes(replies)[2::3] == [b"451", b"451", b"250"]
+    assert _codes(replies)[-1] == b"250"
+    assert refused == Counter({"temporary_failure": 2})
