@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
 
 from fixtures.mailstack.messages import MAX_SUBJECT_CHARS, MailMessage, build_message, message_key
 
@@ -61,6 +65,15 @@ def test_document_round_trip_keys_on_the_message_id() -> None:
     document = message.to_document()
     assert document["_id"] == message.id and "id" not in document
     assert MailMessage.from_document(document) == message
+
+
+@pytest.mark.parametrize("received_at", ["2.5", "true", "1700000000"])
+def test_a_received_time_that_is_not_a_date_time_string_is_refused(received_at: str) -> None:
+    document = _build(b"Message-ID: <when@x>\r\n\r\nhi\r\n").model_dump(mode="json")
+    text = json.dumps(document).replace(json.dumps(document["received_at"]), received_at)
+    with pytest.raises(ValidationError, match="date-time is a string"):
+        MailMessage.model_validate_json(text)
+    assert MailMessage.model_validate_json(json.dumps(document)).received_at.year >= 2026
 
 
 def test_single_part_transfer_encodings_are_decoded() -> None:
