@@ -27,8 +27,8 @@ CRLF = b"\r\n"
 READ_SIZE = 65536
 # A reply longer than this is not SMTP.
 REPLY_LIMIT = 65536
-# Messages per pipelined stream at most: the server holds at most 100 replies, and a
-# stream this size stays within the socket buffers both ways.
+# Messages per stream at most: with a few recipients each, a stream and its replies fit the
+# socket buffers, so sending it whole never waits on replies nobody reads yet.
 MAX_STREAM = 32
 
 # A message to send: sender, recipients, content.
