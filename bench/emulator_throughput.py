@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/emulator_throughput.py [--seconds 10] [--clients 4]
 
-Prints measured figures (`w:1 NNNN inserts/s`, `w:majority NNNN inserts/s`) and the CPU
-time spent per insert by the members and by the clients, which is steadier than the rate on
-a shared machine.
+Prints measured figures (`w:1 NNNN inserts/s`, `w:majority NNNN inserts/s`), the CPU
+time spent per insert by the members and by the clients, and the ratio of the two: on a
+shared machine whose speed drifts between runs, that ratio is what compares two versions
+of the emulator.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def main() -> int:
             )
             print(f"w:{w} {rate:.0f} inserts/s", flush=True)
             print(f"  CPU per insert: members {member_cpu:.0f} µs (all three), clients {client_cpu:.0f} µs", flush=True)
+            # The machine's speed drifts between runs; this ratio, taken within one run, does not.
+            print(f"  members' CPU relative to the clients': {member_cpu / client_cpu:.2f}", flush=True)
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine skews these figures)")
     return 0
 
