@@ -17,14 +17,9 @@ import sys
 import time
 
 import pymongo
+from cpu import cpu_seconds
 from local_replica_set import local_replica_set
 from pymongo import WriteConcern
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, from /proc (Linux)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def insert_for(

@@ -38,6 +38,7 @@ from pymongo.errors import PyMongoError
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cpu import cpu_seconds  # noqa: E402
 from harness.load.smtp_session import Outcome, SmtpSession  # noqa: E402
 from local_replica_set import free_port, local_replica_set  # noqa: E402
 
@@ -55,12 +56,6 @@ def wait_for(check: object, what: str, timeout: float = 30.0) -> None:
             pass
         time.sleep(0.1)
     raise SystemExit(f"bench: {what} did not come up within {timeout}s")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(argv: list[str], env: dict[str, str], log: Path, cleanup: ExitStack) -> subprocess.Popen[bytes]:

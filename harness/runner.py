@@ -162,7 +162,7 @@ def _play(run: ResolvedRun, stack: Stack, history: History, loads: _LoadPlan, sa
 
 
 def _play_timeline(probes: list[PeriodicProbe], run: ResolvedRun, stack: Stack, history: History,
-               loads: _LoadPlan, say: Say) -> None:
+                   loads: _LoadPlan, say: Say) -> None:
     live = _Live()
     blocked: set[str] = set()
     actions = ActionContext(stack, history, API_KEY, front_url=lambda: _front_url(stack),

@@ -113,8 +113,7 @@ class SmtpSession:
             if self._sock is None:
                 self._connect()
             stage = Stage.MAIL
-            mail = b"MAIL FROM:<" + sender.encode() + b">" + CRLF
-            rcpts = [b"RCPT TO:<" + recipient.encode() + b">" + CRLF for recipient in recipients]
+            mail, rcpts = _envelope(sender, recipients)
             if self._pipelining:
                 self._send(mail + b"".join(rcpts) + b"DATA" + CRLF)
                 self._owed_replies = len(rcpts) + 2
@@ -163,9 +162,8 @@ class SmtpSession:
         started = time.perf_counter()
         stream: list[bytes] = []
         for sender, recipients, content in transactions:
-            stream.append(b"MAIL FROM:<" + sender.encode() + b">" + CRLF)
-            stream.extend(b"RCPT TO:<" + recipient.encode() + b">" + CRLF for recipient in recipients)
-            stream.append(b"BDAT %d LAST" % len(content) + CRLF + content)
+            mail, rcpts = _envelope(sender, recipients)
+            stream += [mail, *rcpts, b"BDAT %d LAST" % len(content) + CRLF, content]
         results: list[AttemptResult] = []
         failure: Exception | None = None
         try:
@@ -310,6 +308,12 @@ class SmtpSession:
         except (OSError, ProtocolError):
             self.close()
         return outcome
+
+
+def _envelope(sender: str, recipients: list[str]) -> tuple[bytes, list[bytes]]:
+    """The MAIL command and one RCPT command per recipient, each with its line end."""
+    return (b"MAIL FROM:<" + sender.encode() + b">" + CRLF,
+            [b"RCPT TO:<" + recipient.encode() + b">" + CRLF for recipient in recipients])
 
 
 def _outcome_of(code: int) -> Outcome:
