@@ -60,21 +60,23 @@ def measure(uri: str, w: int | str, seconds: float, clients: int, member_pids: l
     return total / seconds, members_cpu / total * 1e6, client_cpu / total * 1e6
 
 
+def print_throughput(seconds: float, clients: int) -> None:
+    with local_replica_set() as replica_set:
+        for w in (1, "majority"):
+            rate, member_cpu, client_cpu = measure(replica_set.uri, w, seconds, clients, replica_set.member_pids)
+            print(f"w:{w} {rate:.0f} inserts/s", flush=True)
+            print(f"  CPU per insert: members {member_cpu:.0f} µs (all three), clients {client_cpu:.0f} µs", flush=True)
+            # The machine's speed drifts between runs; this ratio, taken within one run, does not.
+            print(f"  members' CPU relative to the clients': {member_cpu / client_cpu:.2f}", flush=True)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine skews these figures)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="measuring time per write concern")
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     arguments = parser.parse_args()
-    with local_replica_set() as replica_set:
-        for w in (1, "majority"):
-            rate, member_cpu, client_cpu = measure(
-                replica_set.uri, w, arguments.seconds, arguments.clients, replica_set.member_pids
-            )
-            print(f"w:{w} {rate:.0f} inserts/s", flush=True)
-            print(f"  CPU per insert: members {member_cpu:.0f} µs (all three), clients {client_cpu:.0f} µs", flush=True)
-            # The machine's speed drifts between runs; this ratio, taken within one run, does not.
-            print(f"  members' CPU relative to the clients': {member_cpu / client_cpu:.2f}", flush=True)
-        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine skews these figures)")
+    print_throughput(arguments.seconds, arguments.clients)
     return 0
 
 

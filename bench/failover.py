@@ -3,9 +3,11 @@ successful w:"majority" write through pymongo (from a client in another
 provider), heal, repeat. Default replica-set settings (heartbeat 2 s, election
 timeout 10 s), so the figure compares with MongoDB's documented ~12 s.
 
-Prints a line per trial and e.g. `median failover 11.4 s over 10 trials`.
+Prints a line per trial and e.g. `median failover 11.4 s over 10 trials`, then
+the emulator's inserts/s from four clients with w:1 and w:"majority"
+(bench/emulator_throughput.py's measurement, on loopback).
 
-    .venv/bin/python bench/failover.py [--trials 10]
+    .venv/bin/python bench/failover.py [--trials 10] [--throughput-seconds 10]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from harness.runtime.setup import prepare  # noqa: E402
 from harness.stack import Stack  # noqa: E402
 from harness.stack.database import mongo_uri  # noqa: E402
 from harness.topology_file import load_topology  # noqa: E402
+from emulator_throughput import print_throughput  # noqa: E402
 
 TOPOLOGY = REPO / "fixtures/topologies/three_member_set.yaml"
 TRIAL_LIMIT_S = 60
@@ -45,6 +48,7 @@ def writes_since(stack: Stack, out: str, since: float) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--throughput-seconds", type=float, default=10.0, help="measuring time per write concern")
     args = parser.parse_args()
     images = prepare(None)
     timings: list[float] = []
@@ -83,6 +87,8 @@ def main() -> None:
     if timings:
         print(f"median failover {statistics.median(timings):.1f} s over {len(timings)} trials "
               f"(min {min(timings):.1f} s, max {max(timings):.1f} s); MongoDB documents about 12 s")
+    print("inserts/s from four clients, emulator members on loopback:", flush=True)
+    print_throughput(args.throughput_seconds, clients=4)
 
 
 if __name__ == "__main__":
