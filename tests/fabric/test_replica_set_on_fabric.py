@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
+import polling
 import pytest
 from pymongo import MongoClient, ReadPreference
 
@@ -31,12 +32,8 @@ WRITERS = 3
 
 
 def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+    # Each check runs commands in containers: poll gently.
+    polling.wait_until(check, timeout_s, what, interval=0.2)
 
 
 def client_writes(stack: Stack, seconds: float, out: str, collection: str, prefix: str = "w",

@@ -10,11 +10,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+import polling
 import pymongo
 from pymongo.errors import PyMongoError
 
@@ -29,19 +29,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
-    """Poll `condition` until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = condition()
-            if result:
-                return result
-        except PyMongoError as error:
-            last_error = error
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+def wait_until(condition: Callable[[], T], timeout: float, what: str) -> T:
+    """polling.wait_until, where a driver error (a member mid-election or restarting) means "not yet"."""
+    return polling.wait_until(condition, timeout, what, tolerate=(PyMongoError,))
 
 
 @dataclass
