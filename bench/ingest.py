@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -40,7 +41,8 @@ sys.path.insert(0, str(REPO))
 
 from cpu import cpu_seconds  # noqa: E402
 from harness.load.smtp_session import Outcome, SmtpSession  # noqa: E402
-from local_replica_set import free_port, local_replica_set  # noqa: E402
+from harness.runtime.ports import start_listening  # noqa: E402
+from local_replica_set import local_replica_set  # noqa: E402
 
 DOMAIN = "bench.test"
 TARGET_PER_SECOND = 1000
@@ -58,10 +60,17 @@ def wait_for(check: object, what: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"bench: {what} did not come up within {timeout}s")
 
 
-def start(argv: list[str], env: dict[str, str], log: Path, cleanup: ExitStack) -> subprocess.Popen[bytes]:
-    """A child process, stopped (SIGTERM, then SIGKILL after 10 s) when ``cleanup`` closes."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+def start(command: Callable[[list[int]], tuple[list[str], dict[str, str]]], ports: int, log: Path,
+          cleanup: ExitStack) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """A child process on fresh loopback ports (``command(ports)`` gives its argv and environment),
+    once it listens on them; stopped (SIGTERM, then SIGKILL after 10 s) when ``cleanup`` closes."""
+
+    def launch(chosen: list[int]) -> subprocess.Popen[bytes]:
+        argv, env = command(chosen)
+        with log.open("ab") as out:
+            return subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    process, chosen = start_listening(launch, log, ports)
 
     def stop() -> None:
         process.terminate()
@@ -71,7 +80,7 @@ def start(argv: list[str], env: dict[str, str], log: Path, cleanup: ExitStack) -
             process.kill()
 
     cleanup.callback(stop)
-    return process
+    return process, chosen
 
 
 def sender(port: int, worker: int, args: argparse.Namespace, results: Connection) -> None:
@@ -120,10 +129,11 @@ def start_database(standalone: bool, workdir: Path, cleanup: ExitStack) -> tuple
         replica_set = cleanup.enter_context(local_replica_set(members=3, arbiters=1))
         tier = "emulator replica set (two data members and an arbiter, w:majority; not MongoDB)"
         return replica_set.uri, tier, replica_set.member_pids
-    port = free_port()
-    emulator = [sys.executable, "-m", "fixtures.mongoemu", "--standalone", "--bind", "127.0.0.1"]
-    emulator += ["--port", str(port), "--me", f"127.0.0.1:{port}"]
-    process = start(emulator, dict(os.environ), workdir / "mongoemu.log", cleanup)
+    def emulator(ports: list[int]) -> tuple[list[str], dict[str, str]]:
+        argv = [sys.executable, "-m", "fixtures.mongoemu", "--standalone", "--bind", "127.0.0.1"]
+        return argv + ["--port", str(ports[0]), "--me", f"127.0.0.1:{ports[0]}"], dict(os.environ)
+
+    process, (port,) = start(emulator, 1, workdir / "mongoemu.log", cleanup)
     return f"mongodb://127.0.0.1:{port}", "emulator (fixtures.mongoemu --standalone; not MongoDB)", [process.pid]
 
 
@@ -152,22 +162,24 @@ def main() -> int:
 
         server_pids, smtp_ports = [], []
         for n in range(1, args.servers + 1):
-            smtp_port, metrics_port = free_port(), free_port()
-            env = {
-                **os.environ,
-                "ARCH": "as-fixed",
-                "MONGO_URI": mongo_uri,
-                "MONGO_DB": db_name,
-                "SMTP_SERVER_NAME": f"smtp-{n}",
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(smtp_port),
-                "SMTP_METRICS_PORT": str(metrics_port),
-                "MAIL_DOMAINS": DOMAIN,
-                "SPOOL_DIR": str(workdir / f"spool-{n}"),
-                "LOG_LEVEL": "WARNING",
-            }
-            argv = [sys.executable, "-m", "fixtures.mailstack.smtp_server"]
-            server_pids.append(start(argv, env, workdir / f"smtp-{n}.log", cleanup).pid)
+            def smtp_server(ports: list[int], n: int = n) -> tuple[list[str], dict[str, str]]:
+                env = {
+                    **os.environ,
+                    "ARCH": "as-fixed",
+                    "MONGO_URI": mongo_uri,
+                    "MONGO_DB": db_name,
+                    "SMTP_SERVER_NAME": f"smtp-{n}",
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(ports[0]),
+                    "SMTP_METRICS_PORT": str(ports[1]),
+                    "MAIL_DOMAINS": DOMAIN,
+                    "SPOOL_DIR": str(workdir / f"spool-{n}"),
+                    "LOG_LEVEL": "WARNING",
+                }
+                return [sys.executable, "-m", "fixtures.mailstack.smtp_server"], env
+
+            process, (smtp_port, metrics_port) = start(smtp_server, 2, workdir / f"smtp-{n}.log", cleanup)
+            server_pids.append(process.pid)
             smtp_ports.append((smtp_port, metrics_port))
         for _, metrics_port in smtp_ports:
             wait_for(

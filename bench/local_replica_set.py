@@ -7,15 +7,17 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pymongo
+
+from harness.runtime.ports import start_listening
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SET_NAME = "bench"
@@ -29,51 +31,40 @@ class LocalReplicaSet:
     member_pids: list[int]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _start_member(log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A member on a fresh loopback port, once it listens there."""
 
+    def launch(ports: list[int]) -> subprocess.Popen[bytes]:
+        port = str(ports[0])
+        with log.open("ab") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "fixtures.mongoemu", "--me", f"127.0.0.1:{port}", "--port", port,
+                 "--replset", SET_NAME],
+                cwd=REPO, stdout=subprocess.DEVNULL, stderr=out,
+            )
 
-def _start_member(port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "fixtures.mongoemu", "--me", f"127.0.0.1:{port}", "--port", str(port), "--replset", SET_NAME],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _wait_listening(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"bench: the emulator member on port {port} did not start within 15 s")
+    process, (port,) = start_listening(launch, log, 1, timeout_s=15)
+    return process, port
 
 
 @contextmanager
 def local_replica_set(members: int = 3, arbiters: int = 0) -> Iterator[LocalReplicaSet]:
     """Starts the members (the last ``arbiters`` of them arbiters), initiates the set and
     yields once it has a primary; kills them on exit."""
-    ports = [free_port() for _ in range(members)]
-    hosts = [f"127.0.0.1:{port}" for port in ports]
-    configs = [
-        {"_id": index, "host": host, **({"arbiterOnly": True} if index >= members - arbiters else {})}
-        for index, host in enumerate(hosts)
-    ]
     with ExitStack() as cleanup:
-        pids = []
-        for port in ports:
-            process = _start_member(port)
+        logs = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-members-")))
+        pids, ports = [], []
+        for index in range(members):
+            process, port = _start_member(logs / f"member-{index}.log")
             pids.append(process.pid)
+            ports.append(port)
             cleanup.callback(process.wait)
             cleanup.callback(process.kill)
-        deadline = time.monotonic() + 15
-        for port in ports:
-            _wait_listening(port, deadline)
+        hosts = [f"127.0.0.1:{port}" for port in ports]
+        configs = [
+            {"_id": index, "host": host, **({"arbiterOnly": True} if index >= members - arbiters else {})}
+            for index, host in enumerate(hosts)
+        ]
         with pymongo.MongoClient(f"mongodb://{hosts[0]}/?directConnection=true") as seed:
             seed.admin.command(
                 "replSetInitiate",

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from harness.runtime.ports import start_listening, unused_port
 
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "harness" / "load" / "locustfile.py"
@@ -45,8 +46,9 @@ class LocustMaster:
         self.spec = spec
         self.reach_at = reach_at
         self.bind_host = bind_host or reach_at
-        self.port = port or free_port(self.bind_host)
-        self.web_port = free_port("127.0.0.1") if spec.web_ui else None
+        # Chosen when the master starts listening, unless given (workers elsewhere were told it).
+        self.port = port or 0
+        self.web_port: int | None = None
         self.records = out_dir / f"{spec.name}-records.jsonl"
         self.log = out_dir / f"{spec.name}-master.log"
         self.csv_prefix = out_dir / spec.name
@@ -62,13 +64,21 @@ class LocustMaster:
                 "--master-host", self.reach_at, "--master-port", str(self.port)]
 
     def start(self) -> None:
-        spec = self.spec
+        """Returns once the master listens for workers (and serves its UI, when asked)."""
         self.records.touch()
-        mode = (["--autostart", "--web-host", "127.0.0.1", "--web-port", str(self.web_port)]
+        count = 2 if self.spec.web_ui else 1
+        given = [self.port, *([unused_port("127.0.0.1")] if self.spec.web_ui else [])] if self.port else None
+        self._process, chosen = start_listening(self._launch, self.log, count, ports=given, host=self.bind_host)
+        self.port = chosen[0]
+        self.web_port = chosen[1] if self.spec.web_ui else None
+
+    def _launch(self, ports: list[int]) -> subprocess.Popen[bytes]:
+        spec = self.spec
+        mode = (["--autostart", "--web-host", "127.0.0.1", "--web-port", str(ports[1])]
                 if spec.web_ui else ["--headless", "--only-summary"])
         argv = [
             sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--master",
-            "--master-bind-host", self.bind_host, "--master-bind-port", str(self.port),
+            "--master-bind-host", self.bind_host, "--master-bind-port", str(ports[0]),
             "--expect-workers", str(spec.workers), "--expect-workers-max-wait", str(WORKERS_WAIT_S),
             "-u", str(spec.users), "-r", str(spec.users), "--run-time", f"{int(spec.run_time_s) + 1}s",
             # Refused attempts are Locust failures; they are the point, not an error of the run.
@@ -76,8 +86,8 @@ class LocustMaster:
             "--csv", str(self.csv_prefix), "--csv-full-history",
             "--records", str(self.records), *mode, *spec.options, spec.user_class,
         ]
-        with self.log.open("wb") as log:
-            self._process = subprocess.Popen(
+        with self.log.open("ab") as log:
+            return subprocess.Popen(
                 argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONPATH": str(REPO)},
             )
@@ -108,9 +118,3 @@ class LocustMaster:
         if not self.log.exists():
             return ""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])

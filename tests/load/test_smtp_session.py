@@ -11,13 +11,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from loopback_smtp import LoopbackController
 
 from fixtures.mailstack.smtp_protocol import MailSMTP
 from harness.load.smtp_session import Outcome, SmtpSession, Stage
+from harness.runtime.ports import refusing_port
 
-from .conftest import free_port
 
 BLOCKED = "blocked@attacker.invalid"
 BUSY = "busy@attacker.invalid"
@@ -68,7 +68,7 @@ class Handler:
         return "250 OK queued"
 
 
-class StackProtocolController(Controller):
+class StackProtocolController(LoopbackController):
     """aiosmtpd's test controller serving the stack's protocol (smtp_protocol.MailSMTP)."""
 
     def factory(self) -> SMTP:
@@ -78,12 +78,11 @@ class StackProtocolController(Controller):
 @pytest.fixture(params=["serial", "pipelining", "chunking"])
 def server(request: pytest.FixtureRequest) -> Iterator[tuple[Handler, int]]:
     handler = Handler(pipelining=request.param == "pipelining", chunking=request.param == "chunking")
-    port = free_port()
-    serving = StackProtocolController if handler.chunking else Controller
-    controller = serving(handler, hostname="127.0.0.1", port=port)
+    serving = StackProtocolController if handler.chunking else LoopbackController
+    controller = serving(handler)
     controller.start()
     try:
-        yield handler, port
+        yield handler, controller.port
     finally:
         controller.stop()
 
@@ -201,7 +200,8 @@ def test_messages_answered_before_the_server_goes_away_keep_their_answer() -> No
 
 
 def test_no_server_is_an_error_not_a_refusal() -> None:
-    result = session(free_port()).attempt("a@sender.invalid", ["u@mailstack.test"], MESSAGE)
+    with refusing_port() as nowhere:
+        result = session(nowhere).attempt("a@sender.invalid", ["u@mailstack.test"], MESSAGE)
     assert (result.outcome, result.stage, result.code, result.sender_refused) == \
         (Outcome.ERROR, Stage.CONNECT, None, None)
 

@@ -7,19 +7,18 @@ import io
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from polling import wait_until
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
+
+from harness.runtime.ports import start_listening
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -27,54 +26,74 @@ API_KEY = "test-operator-key"
 DOMAIN = "mailstack.test"
 
 
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def emulator_available() -> bool:
     return (REPO / "fixtures" / "mongoemu" / "__main__.py").exists()
 
 
-@dataclass
+Ports = dict[str, int]
+Launch = tuple[list[str], dict[str, str]]  # argv, environment
+
+
+@dataclass(eq=False)
 class Service:
-    """One started process; ``log`` holds its stdout and stderr."""
+    """One process on loopback; ``log`` holds its stdout and stderr.
+
+    Its ports are picked at its first start (and picked again when it loses a
+    bind to another process) and kept for restarts. It is ready when the kernel
+    says it is the process listening on them *and* it answers there, so a start
+    never passes on another process that took one of its ports.
+    """
 
     name: str
-    argv: list[str]
-    env: dict[str, str]
+    port_names: tuple[str, ...]
+    launch: Callable[[Ports], Launch]
+    answers: Callable[[Ports], bool]
     log: Path
-    ready: Callable[[], bool]
+    ports: Ports = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     starts: int = field(default=0)
 
+    @property
+    def port(self) -> int:
+        return self.ports[self.port_names[0]]
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self, timeout: float = 20.0) -> Service:
-        assert self.process is None or self.process.poll() is not None, f"{self.name} is already running"
+        assert not self.running, f"{self.name} is already running"
         self.starts += 1
         with self.log.open("ab") as out:
             out.write(f"\n--- start #{self.starts} ---\n".encode())
-            self.process = subprocess.Popen(
-                self.argv,
-                cwd=REPO,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-        def up() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
-            return self.ready()
-
-        wait_until(up, timeout=timeout, interval=0.05, what=f"{self.name} to be ready")
+        kept = [self.ports[name] for name in self.port_names] if self.ports else None
+        self.process, ports = start_listening(
+            self._launch,
+            self.log,
+            len(self.port_names),
+            ports=kept,
+            ready=lambda ports: self.answers(self._named(ports)),
+            timeout_s=timeout,
+        )
+        self.ports = self._named(ports)
+        _STARTED.add(self)
         return self
 
+    def _named(self, ports: list[int]) -> Ports:
+        return dict(zip(self.port_names, ports, strict=True))
+
+    def _launch(self, ports: list[int]) -> subprocess.Popen[bytes]:
+        argv, env = self.launch(self._named(ports))
+        with self.log.open("ab") as out:
+            return subprocess.Popen(
+                argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+        _STARTED.discard(self)
+        if not self.running:
             return
+        assert self.process is not None
         self.process.send_signal(sig)
         try:
             self.process.wait(timeout)
@@ -85,113 +104,113 @@ class Service:
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
+    def exit_report(self) -> str:
+        assert self.process is not None
+        return (
+            f"{self.name} (pid {self.process.pid}, ports {self.ports or 'not yet chosen'}) exited with "
+            f"status {self.process.returncode}; its last lines ({self.log}):\n{self.tail(20)}"
+        )
+
     def tail(self, lines: int = 40) -> str:
         if not self.log.exists():
             return ""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _http_ok(url: str) -> Callable[[], bool]:
-    def check() -> bool:
+# Services started and not stopped since: each must still be running when a test starts.
+_STARTED: set[Service] = set()
+
+
+def unexpected_exits() -> list[str]:
+    """What each service that exited without being stopped last said."""
+    return [service.exit_report() for service in _STARTED if not service.running]
+
+
+def _http_ok(url: Callable[[Ports], str]) -> Callable[[Ports], bool]:
+    def check(ports: Ports) -> bool:
         try:
-            return httpx.get(url, timeout=0.5).status_code == 200
+            return httpx.get(url(ports), timeout=0.5).status_code == 200
         except httpx.HTTPError:
             return False
 
     return check
 
 
-def _mongo_ok(uri: str) -> Callable[[], bool]:
-    def check() -> bool:
-        client: MongoClient[dict[str, Any]] = MongoClient(
-            uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300
-        )
-        try:
-            client.admin.command("ping")
-            return True
-        except PyMongoError:
-            return False
-        finally:
-            client.close()
-
-    return check
-
-
-def emulator(port: int, log_dir: Path) -> Service:
-    uri = f"mongodb://127.0.0.1:{port}"
-    return Service(
-        name=f"mongoemu:{port}",
-        argv=[
-            PYTHON,
-            "-m",
-            "fixtures.mongoemu",
-            "--standalone",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--me",
-            f"127.0.0.1:{port}",
-        ],
-        env=dict(os.environ),
-        log=log_dir / f"mongoemu-{port}.log",
-        ready=_mongo_ok(uri),
+def _mongo_ok(ports: Ports) -> bool:
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        f"mongodb://127.0.0.1:{ports['mongo']}", serverSelectionTimeoutMS=300, connectTimeoutMS=300
     )
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
 
 
-def api_leg(name: str, port: int, log_dir: Path, **settings: str) -> Service:
-    env = {
-        **os.environ,
-        "API_LEG": name,
-        "API_HOST": "127.0.0.1",
-        "API_PORT": str(port),
-        "API_KEY": API_KEY,
-        "LOG_LEVEL": "INFO",
-        **settings,
-    }
-    return Service(
-        name=f"api {name}",
-        argv=[PYTHON, "-m", "fixtures.mailstack.api"],
-        env=env,
-        log=log_dir / f"api-{name}.log",
-        ready=_http_ok(f"http://127.0.0.1:{port}/healthz"),
-    )
+def emulator(name: str, log_dir: Path) -> Service:
+    """A standalone emulator; its URI is ``mongo_uri(service)`` once started."""
+
+    def launch(ports: Ports) -> Launch:
+        port = str(ports["mongo"])
+        argv = [PYTHON, "-m", "fixtures.mongoemu", "--standalone", "--bind", "127.0.0.1", "--port", port,
+                "--me", f"127.0.0.1:{port}"]
+        return argv, dict(os.environ)
+
+    return Service(f"mongoemu {name}", ("mongo",), launch, _mongo_ok, log_dir / f"mongoemu-{name}.log")
 
 
-def smtp_server(
-    name: str, port: int, metrics_port: int, spool: Path, log_dir: Path, **settings: str
-) -> Service:
-    env = {
-        **os.environ,
-        "SMTP_SERVER_NAME": name,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(port),
-        "SMTP_METRICS_PORT": str(metrics_port),
-        "MAIL_DOMAINS": DOMAIN,
-        "SPOOL_DIR": str(spool),
-        "SPOOL_DRAIN_INTERVAL_MS": "200",
-        "LOG_LEVEL": "INFO",
-        **settings,
-    }
-    return Service(
-        name=f"smtp {name}",
-        argv=[PYTHON, "-m", "fixtures.mailstack.smtp_server"],
-        env=env,
-        log=log_dir / f"smtp-{name}.log",
-        ready=_http_ok(f"http://127.0.0.1:{metrics_port}/healthz"),
-    )
+def mongo_uri(service: Service) -> str:
+    return f"mongodb://127.0.0.1:{service.port}"
 
 
-def haproxy(config: Path, stats_port: int, log_dir: Path) -> Service:
+def api_leg(name: str, log_dir: Path, **settings: str) -> Service:
+    def launch(ports: Ports) -> Launch:
+        env = {**os.environ, "API_LEG": name, "API_HOST": "127.0.0.1", "API_PORT": str(ports["http"]),
+               "API_KEY": API_KEY, "LOG_LEVEL": "INFO", **settings}
+        return [PYTHON, "-m", "fixtures.mailstack.api"], env
+
+    ready = _http_ok(lambda ports: f"http://127.0.0.1:{ports['http']}/healthz")
+    return Service(f"api {name}", ("http",), launch, ready, log_dir / f"api-{name}.log")
+
+
+def base_url(service: Service) -> str:
+    return f"http://127.0.0.1:{service.port}"
+
+
+def smtp_server(name: str, spool: Path, log_dir: Path, **settings: str) -> Service:
+    """Ports ``smtp`` and ``metrics``."""
+
+    def launch(ports: Ports) -> Launch:
+        env = {
+            **os.environ,
+            "SMTP_SERVER_NAME": name,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(ports["smtp"]),
+            "SMTP_METRICS_PORT": str(ports["metrics"]),
+            "MAIL_DOMAINS": DOMAIN,
+            "SPOOL_DIR": str(spool),
+            "SPOOL_DRAIN_INTERVAL_MS": "200",
+            "LOG_LEVEL": "INFO",
+            **settings,
+        }
+        return [PYTHON, "-m", "fixtures.mailstack.smtp_server"], env
+
+    ready = _http_ok(lambda ports: f"http://127.0.0.1:{ports['metrics']}/healthz")
+    return Service(f"smtp {name}", ("smtp", "metrics"), launch, ready, log_dir / f"smtp-{name}.log")
+
+
+def haproxy(render: Callable[[Ports], Path], log_dir: Path, name: str = "haproxy") -> Service:
+    """Ports ``front`` and ``stats``; ``render(ports)`` writes the haproxy.cfg for them."""
     binary = shutil.which("haproxy")
     assert binary is not None
-    return Service(
-        name="haproxy",
-        argv=[binary, "-db", "-f", str(config)],
-        env=dict(os.environ),
-        log=log_dir / "haproxy.log",
-        ready=_http_ok(f"http://127.0.0.1:{stats_port}/healthz"),
-    )
+
+    def launch(ports: Ports) -> Launch:
+        return [binary, "-db", "-f", str(render(ports))], dict(os.environ)
+
+    ready = _http_ok(lambda ports: f"http://127.0.0.1:{ports['stats']}/healthz")
+    return Service(name, ("front", "stats"), launch, ready, log_dir / f"{name}.log")
 
 
 def haproxy_server_status(stats_url: str) -> dict[str, str]:

@@ -13,9 +13,9 @@ from fixtures.mailstack.messages import MailMessage
 from fixtures.mailstack.settings import DatabaseSettings
 from fixtures.mailstack.sinks import DatabaseSink, MessageRejected, SinkUnavailable
 from fixtures.mailstack.store import MailStore
+from harness.runtime.ports import refusing_port
 
 from .mail import arrived_message
-from .procs import free_port
 
 
 class InsertCounter(CommandListener):
@@ -85,9 +85,7 @@ def test_each_message_of_a_batch_gets_its_own_answer(shared_db: str) -> None:
 
 
 def test_an_unreachable_database_fails_every_waiting_message() -> None:
-    settings = DatabaseSettings(f"mongodb://127.0.0.1:{free_port()}", "nowhere", timeout_s=0.3)
-
-    async def scenario() -> list[object]:
+    async def scenario(settings: DatabaseSettings) -> list[object]:
         store = MailStore.connect(settings, app_name="test", majority_writes=True)
         try:
             sink = DatabaseSink(store)
@@ -96,5 +94,6 @@ def test_an_unreachable_database_fails_every_waiting_message() -> None:
         finally:
             await store.close()
 
-    outcomes = asyncio.run(scenario())
+    with refusing_port() as nowhere:
+        outcomes = asyncio.run(scenario(DatabaseSettings(f"mongodb://127.0.0.1:{nowhere}", "nowhere", timeout_s=0.3)))
     assert all(isinstance(outcome, SinkUnavailable) for outcome in outcomes), outcomes

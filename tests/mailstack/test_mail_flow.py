@@ -10,13 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from polling import wait_until
 
 from fixtures.mailstack.settings import DatabaseSettings
 from fixtures.mailstack.store import MailStore
 
-from .conftest import STATUS_PAGE, FixedStack, render_front
+from .conftest import STATUS_PAGE, FixedStack, front_proxy
 from .mail import inbox, inbox_address, new_message, send, wait_for_inbox
-from .procs import API_KEY, haproxy, haproxy_server_status, smtp_metrics, wait_until
+from .procs import API_KEY, haproxy_server_status, smtp_metrics
 
 BLOCKED_IP = "127.0.0.2"
 
@@ -173,18 +174,18 @@ def test_front_error_page_links_the_status_page_only_as_fixed(
     if fixed_stack.haproxy_stats is None:
         pytest.skip("haproxy is not installed")
     sick_port = int(fixed_stack.legs["api-sick"].rsplit(":", 1)[1])
-    config, front_port, stats_port = render_front(
-        tmp_path_factory.mktemp("front-sick"), {"api-sick": sick_port}, status_page_url=status_page_url
-    )
-    front = haproxy(config, stats_port, log_dir).start()
+    front = front_proxy(
+        tmp_path_factory.mktemp("front-sick"), {"api-sick": sick_port}, log_dir,
+        status_page_url=status_page_url, name="haproxy-sick",
+    ).start()
     try:
-        stats = f"http://127.0.0.1:{stats_port}"
+        stats = f"http://127.0.0.1:{front.ports['stats']}"
         wait_until(
             lambda: haproxy_server_status(stats).get("api-sick") == "DOWN",
             timeout=5,
             what="api-sick marked DOWN",
         )
-        response = httpx.get(f"http://127.0.0.1:{front_port}/api/blocklist", timeout=5)
+        response = httpx.get(f"http://127.0.0.1:{front.ports['front']}/api/blocklist", timeout=5)
         assert response.status_code == 503
         assert "X-Api-Leg" not in response.headers  # answered by the proxy itself
         assert (STATUS_PAGE in response.text) is linked

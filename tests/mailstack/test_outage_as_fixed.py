@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from polling import wait_until
 from pymongo import MongoClient
 
 from fixtures.mailstack.messages import MailMessage
@@ -18,7 +19,16 @@ from fixtures.mailstack.settings import DatabaseSettings
 from fixtures.mailstack.store import MailStore
 
 from .mail import inbox, inbox_address, message_ids_in, new_message, send
-from .procs import Service, Stack, api_leg, emulator, free_port, smtp_metrics, smtp_server, wait_until
+from .procs import (
+    Service,
+    Stack,
+    api_leg,
+    base_url,
+    emulator,
+    mongo_uri,
+    smtp_metrics,
+    smtp_server,
+)
 
 DB_NAME = "outage_fixed"
 
@@ -38,16 +48,14 @@ class OutageStack:
 @pytest.fixture(scope="module")
 def outage(log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageStack]:
     stack = Stack()
-    db_port, api_port, smtp_port, metrics_port = free_port(), free_port(), free_port(), free_port()
-    db_uri = f"mongodb://127.0.0.1:{db_port}"
     spool = tmp_path_factory.mktemp("spool-fixed")
-    settings = {"ARCH": "as-fixed", "MONGO_URI": db_uri, "MONGO_DB": DB_NAME, "DB_TIMEOUT_MS": "500"}
     try:
-        db = stack.add(emulator(db_port, log_dir))
-        api = stack.add(api_leg("api-fixed", api_port, log_dir, **settings))
-        smtp = stack.add(smtp_server("smtp-fixed", smtp_port, metrics_port, spool, log_dir, **settings))
+        db = stack.add(emulator("fixed", log_dir))
+        settings = {"ARCH": "as-fixed", "MONGO_URI": mongo_uri(db), "MONGO_DB": DB_NAME, "DB_TIMEOUT_MS": "500"}
+        api = stack.add(api_leg("api-fixed", log_dir, **settings))
+        smtp = stack.add(smtp_server("smtp-fixed", spool, log_dir, **settings))
         yield OutageStack(
-            db, db_uri, api, f"http://127.0.0.1:{api_port}", smtp, smtp_port, metrics_port, spool
+            db, mongo_uri(db), api, base_url(api), smtp, smtp.ports["smtp"], smtp.ports["metrics"], spool
         )
     finally:
         stack.stop_all()

@@ -18,25 +18,25 @@ from typing import Any
 
 import httpx
 import pytest
+from polling import wait_until
 from pymongo import MongoClient
 
 from fixtures.mailstack.settings import DatabaseSettings
 from fixtures.mailstack.store import MailStore
 
-from .conftest import render_front
+from .conftest import front_proxy
 from .mail import inbox, inbox_address, message_ids_in, new_message, send, wait_for_inbox
 from .procs import (
     API_KEY,
     Service,
     Stack,
     api_leg,
+    base_url,
     emulator,
-    free_port,
-    haproxy,
     haproxy_server_status,
+    mongo_uri,
     smtp_metrics,
     smtp_server,
-    wait_until,
 )
 
 DB_NAME = "outage_was"
@@ -58,34 +58,31 @@ class AsWasStack:
 @pytest.fixture(scope="module")
 def as_was(log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsWasStack]:
     stack = Stack()
-    db_port, api_port, smtp_port, metrics_port = free_port(), free_port(), free_port(), free_port()
-    db_uri = f"mongodb://127.0.0.1:{db_port}"
-    settings = {"ARCH": "as-was", "MONGO_URI": db_uri, "MONGO_DB": DB_NAME, "DB_TIMEOUT_MS": "500"}
     try:
-        db = stack.add(emulator(db_port, log_dir))
+        db = stack.add(emulator("was", log_dir))
+        settings = {"ARCH": "as-was", "MONGO_URI": mongo_uri(db), "MONGO_DB": DB_NAME, "DB_TIMEOUT_MS": "500"}
         api = stack.add(
             api_leg(
                 "api-was",
-                api_port,
                 log_dir,
                 **settings,
                 DRIVER_RECONNECT_TRIES="3",
                 DRIVER_RECONNECT_INTERVAL_MS="200",
             )
         )
-        api_url = front = f"http://127.0.0.1:{api_port}"
+        api_url = front = base_url(api)
         stats = None
         if shutil.which("haproxy"):
-            config, front_port, stats_port = render_front(
-                tmp_path_factory.mktemp("haproxy-was"), {"api-was": api_port}, status_page_url=None
+            proxy = stack.add(
+                front_proxy(
+                    tmp_path_factory.mktemp("haproxy-was"), {"api-was": api.port}, log_dir, status_page_url=None
+                )
             )
-            stack.add(haproxy(config, stats_port, log_dir))
-            front, stats = f"http://127.0.0.1:{front_port}", f"http://127.0.0.1:{stats_port}"
+            front = f"http://127.0.0.1:{proxy.ports['front']}"
+            stats = f"http://127.0.0.1:{proxy.ports['stats']}"
         smtp = stack.add(
             smtp_server(
                 "smtp-was",
-                smtp_port,
-                metrics_port,
                 tmp_path_factory.mktemp("spool-was"),
                 log_dir,
                 **settings,
@@ -95,7 +92,9 @@ def as_was(log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 API_TIMEOUT_MS="1000",
             )
         )
-        yield AsWasStack(db, db_uri, api, api_url, front, stats, smtp, smtp_port, metrics_port)
+        yield AsWasStack(
+            db, mongo_uri(db), api, api_url, front, stats, smtp, smtp.ports["smtp"], smtp.ports["metrics"]
+        )
     finally:
         stack.stop_all()
 

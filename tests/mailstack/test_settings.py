@@ -11,7 +11,7 @@ import pytest
 
 from fixtures.mailstack.settings import ApiSettings, Architecture, SettingsError, SmtpSettings
 
-from .procs import REPO, free_port
+from .procs import REPO
 
 
 def test_smtp_defaults_are_as_fixed_with_a_fast_database_poll() -> None:
@@ -104,8 +104,6 @@ def test_unusable_spool_directory_exits_2(tmp_path: Path) -> None:
         {
             "SPOOL_DIR": str(not_a_directory),
             "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(free_port()),
-            "SMTP_METRICS_PORT": str(free_port()),
         },
     )
     assert result.returncode == 2, result.stderr

@@ -11,14 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from loopback_smtp import LoopbackController
 
 from fixtures.mailstack.smtp_protocol import MailSMTP
 
 from .conftest import FixedStack
 from .mail import inbox, inbox_address, new_message, send, wait_for_inbox
-from .procs import DOMAIN, free_port, smtp_metrics
+from .procs import DOMAIN, smtp_metrics
 
 
 @pytest.fixture
@@ -310,15 +310,14 @@ class FailingDeliveries:
 def test_a_delivery_that_fails_still_gets_an_answer_in_its_place_and_the_session_goes_on() -> None:
     refused: Counter[str] = Counter()
 
-    class LocalServer(Controller):
+    class LocalServer(LoopbackController):
         def factory(self) -> SMTP:
             return MailSMTP(self.handler, max_line_length=1000, refused=refused, clients=defaultdict(Counter))
 
-    port = free_port()
-    server = LocalServer(FailingDeliveries(), hostname="127.0.0.1", port=port)
+    server = LocalServer(FailingDeliveries())
     server.start()
     try:
-        with _chunking_session(port) as raw:
+        with _chunking_session(server.port) as raw:
             raw.sendall(b"".join(
                 b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT %d LAST\r\n%s" % (len(body), body)
                 for body in (b"raise", b"nothing", b"fine")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -18,15 +17,11 @@ import polling
 import pymongo
 from pymongo.errors import PyMongoError
 
+from harness.runtime.ports import FRESH_PORT_ATTEMPTS, PortTaken, listening_ports, lost_a_bind, unused_port
+
 REPO = Path(__file__).resolve().parents[2]
 TEST_SETTINGS = {"heartbeatIntervalMillis": 200, "electionTimeoutMillis": 1000}
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition: Callable[[], T], timeout: float, what: str) -> T:
@@ -39,6 +34,9 @@ class Member:
     port: int
     log_path: Path
     process: subprocess.Popen[bytes]
+    arguments: tuple[str, ...] = ()
+    # Picked by spawn_member, so another can be picked if a process took it first.
+    port_picked_here: bool = False
     paused: bool = False
 
     @property
@@ -81,20 +79,42 @@ def start_member(log_dir: Path, *arguments: str, port: int | None = None) -> Mem
 
 def spawn_member(log_dir: Path, *arguments: str, port: int | None = None) -> Member:
     """Start the process without waiting for it (start several, then wait_started each)."""
-    port = port or free_port()
+    picked_here = port is None
+    port = port or unused_port()
     log_path = log_dir / f"member-{port}.log"
+    return Member(port, log_path, _launch(port, log_path, arguments), arguments, picked_here)
+
+
+def _launch(port: int, log_path: Path, arguments: tuple[str, ...]) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log_file:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "fixtures.mongoemu", "--me", f"127.0.0.1:{port}", "--port", str(port), *arguments],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=log_file,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    return Member(port, log_path, process)
 
 
-def wait_started(member: Member) -> None:
+def wait_started(member: Member) -> Member:
+    """Wait until the member's own process listens on its port. When another process took the
+    port before the member could bind it, and spawn_member picked it, start again on a fresh one."""
+    for _ in range(FRESH_PORT_ATTEMPTS - 1):
+        if not member.port_picked_here:
+            break
+        try:
+            return _wait_listening(member)
+        except PortTaken:
+            member.port = unused_port()
+            member.log_path = member.log_path.with_name(f"member-{member.port}.log")
+            member.process = _launch(member.port, member.log_path, member.arguments)
+    try:
+        return _wait_listening(member)
+    except PortTaken:
+        raise AssertionError(f"member {member.host} lost its port to another process:\n{member.log()}") from None
+
+
+def _wait_listening(member: Member) -> Member:
     try:
         wait_until(lambda: _listening(member), 15, f"member {member.host} to listen")
     except AssertionError:
@@ -105,12 +125,10 @@ def wait_started(member: Member) -> None:
 
 def _listening(member: Member) -> bool:
     if member.process.poll() is not None:
+        if lost_a_bind(member.log()):
+            raise PortTaken(member.host)
         raise AssertionError(f"member {member.host} exited with {member.process.returncode}:\n{member.log()}")
-    try:
-        socket.create_connection(("127.0.0.1", member.port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
+    return member.port in listening_ports(member.process.pid)
 
 
 @dataclass
