@@ -19,8 +19,9 @@ from rich.table import Table
 from harness.errors import HarnessError
 from harness.report import load_run, rebuild_index, write_run
 from harness.runner import RunResult, run_scenario
-from harness.scenario import Scenario, ScenarioError, format_duration, load_scenario, resolve
 from harness.runtime.engine import docker_client
+from harness.durations import format_duration
+from harness.scenario import Scenario, ScenarioError, load_scenario, resolve
 from harness.stack import Stack, remove_leftovers
 from harness.stack.cleanup import signals_raise
 from harness.topology_file import load_topology
@@ -47,17 +48,19 @@ def cmd_up(args: argparse.Namespace) -> int:
             stack.stop()
             raise
     table = Table(title=f"run {stack.run_id} is up (`outage down` removes it)")
-    for column in ("node", "role", "provider", "from the host", "on its network", "public"):
+    for column in ("node", "role or image", "provider", "from the host", "on its network", "public"):
         table.add_column(column)
     for node in topology.nodes:
         access = stack.access(node.name)
-        table.add_row(node.name, node.role.value, node.provider,
-                      f"127.0.0.1:{access.published}", f"{access.address}:{access.port}",
+        plain = stack.nodes[node.name]
+        published = ", ".join(f"127.0.0.1:{host} -> {port}" for port, host in access.published.items()) or "-"
+        own = ", ".join(f"{access.address}:{port}" for port in plain.ports) or access.address
+        table.add_row(node.name, node.role or plain.image or plain.build or "", node.provider, published, own,
                       access.public_address or "-")
     console.print(table)
-    if stack.floating_ip:
+    if stack.floating_ip and stack.floating_holder:
         console.print(f"floating IP {stack.floating_ip} is on {stack.floating_holder}")
-    console.print(f"Toxiproxy API: {stack.toxiproxy.base_url if stack.toxiproxy else '-'}")
+    console.print(f"Toxiproxy API: {', '.join(stack.toxiproxy_urls) or '-'}")
     return EXIT_OK
 
 

@@ -1,32 +1,9 @@
 """The history: every operation a run observes, as timestamped events.
 
 The history is the single source of truth (after Jepsen): probes, load, faults
-and operator actions append to it; invariants and reports only read it.
-
-Event kinds and the keys their ``data`` carries:
-
-``smtp.send``        target: SMTP node. data: message_id, code (SMTP reply code or
-                     None), accepted (bool: code == 250), sender_ip (optional)
-``mail.stored``      target: "db". data: message_id, copies (int, how many
-                     stored documents carry that message id)
-``api.request``      target: "front" (floating IP) or an API leg name.
-                     data: path, status (HTTP status or None), timed_out (bool),
-                     status_link (bool: error body links to the status page)
-``rs.status``        target: "db". data: primary (member name or None),
-                     term (int or None), members ({name: state}), lag_s (float)
-``blocklist.probe``  target: SMTP node. data: ip, refused (bool)
-``fault.start``      target: fault id. data: kind, links (int), apply_ms (float)
-``fault.end``        target: fault id. data: kind, apply_ms (float)
-``action.start``     target: action id. data: action
-``action.end``       target: action id. data: action, error (str or None)
-``node.restart``     target: node name. data: reason
-``load.start``       target: load id. data: attackers (their addresses), rate, total,
-                     duration_s, legit_ips, sample_fraction, out_dir
-``load.stats``       target: load id. data: attempts, accepted, refused, errors
-``load.end``         target: load id. data: reason, totals, by_attacker
-``flood.attempt``    target: SMTP node. data: ip, outcome, code, sample_fraction
-                     (a sampled share of the attackers' attempts)
-``action.retry``     target: action id. data: error (an operator's failed try)
+and operator actions append to it; invariants and reports only read it. Each
+event's kind is an ``EventKind`` declared once, next to the code that writes
+it (harness.events has the catalogue).
 
 ``t`` is seconds since the run started (scaled clock = wall clock: the time
 scale shortens the timeline, it does not change how time is measured).
@@ -42,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from time import monotonic
 from typing import Any
+
+from harness.events import EventKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +54,7 @@ class History:
 
     def record(
         self,
-        kind: str,
+        kind: EventKind,
         target: str,
         ok: bool,
         /,
@@ -87,7 +66,7 @@ class History:
     ) -> Event:
         event = Event(
             t=self.now() if t is None else t,
-            kind=kind,
+            kind=kind.name,
             target=target,
             ok=ok,
             latency_ms=latency_ms,
@@ -98,13 +77,14 @@ class History:
             self._events.append(event)
         return event
 
-    def events(self, kind: str | None = None, target: str | None = None) -> list[Event]:
+    def events(self, kind: EventKind | None = None, target: str | None = None) -> list[Event]:
         with self._lock:
             snapshot = list(self._events)
+        name = None if kind is None else kind.name
         return [
             e
             for e in sorted(snapshot, key=lambda e: e.t)
-            if (kind is None or e.kind == kind) and (target is None or e.target == target)
+            if (name is None or e.kind == name) and (target is None or e.target == target)
         ]
 
     def __iter__(self) -> Iterator[Event]:

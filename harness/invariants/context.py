@@ -3,6 +3,9 @@
 Phase windows come from the history's events (fault.start/fault.end,
 action.start/action.end, load.start/load.end), not from the schedule: an
 invariant judges the time a fault was really in force.
+
+An invariant's ``target`` names a probe by id: every target that probe watches
+is judged on its own ("legs": each API leg). ``probe/target`` narrows it to one.
 """
 
 from __future__ import annotations
@@ -10,14 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cached_property
 
+from harness.durations import format_duration, format_offset
+from harness.events import ENDS, STARTS, EventKind
+from harness.fields import phase_reference
 from harness.history import Event, History
 from harness.invariants.verdict import Window
-from harness.scenario.durations import format_duration, format_offset
-from harness.scenario.fields import phase_reference
-from harness.scenario.invariants import MAIL
-from harness.scenario.probes import LEGS
 from harness.scenario.resolve import ResolvedRun
-from harness.topology import Role
 
 
 class Unjudgeable(Exception):
@@ -36,9 +37,9 @@ class JudgeContext:
             grouped[event.kind].append(event)
         return grouped
 
-    def events(self, kind: str, target: str | None = None) -> list[Event]:
+    def events(self, kind: EventKind, target: str | None = None) -> list[Event]:
         """Events of `kind` (and `target`), in time order."""
-        events = self._by_kind.get(kind, [])
+        events = self._by_kind.get(kind.name, [])
         return events if target is None else [e for e in events if e.target == target]
 
     @cached_property
@@ -50,9 +51,7 @@ class JudgeContext:
 
     def started(self, entry_id: str) -> float:
         category = self._category(entry_id)
-        starts = self.events(f"{category}.start", entry_id)
-        if not starts and category == "load":
-            starts = self.events("load.stats", entry_id)
+        starts = self.events(STARTS[category], entry_id)
         if not starts:
             raise Unjudgeable(f"{category} '{entry_id}' never started (no {category}.start event)")
         if category in ("fault", "load") and not starts[0].ok:
@@ -62,11 +61,7 @@ class JudgeContext:
 
     def ended(self, entry_id: str) -> float | None:
         """When it ended, or None if it was still in force when the history ends."""
-        category = self._category(entry_id)
-        ends = self.events(f"{category}.end", entry_id)
-        if not ends and category == "load":
-            stats = self.events("load.stats", entry_id)
-            return stats[-1].t if stats else None
+        ends = self.events(ENDS[self._category(entry_id)], entry_id)
         return ends[-1].t if ends else None
 
     def _category(self, entry_id: str) -> str:
@@ -80,7 +75,7 @@ class JudgeContext:
         if name == "all":
             return (0.0, self.end_s)
         if name == "before":
-            starts = self.events("fault.start")
+            starts = self.events(STARTS["fault"])
             if not starts:
                 raise Unjudgeable("phase 'before' needs a fault, and no fault started")
             return (0.0, starts[0].t)
@@ -93,24 +88,26 @@ class JudgeContext:
             raise Unjudgeable(f"phase '{phase}' never began: '{ref}' did not end")
         return (end, self.end_s)
 
-    # ---- targets -------------------------------------------------------------
+    # ---- probe targets -----------------------------------------------------------
 
-    def targets(self, target: str) -> list[str]:
-        """The api.request targets a scenario target stands for ("legs" is every API leg)."""
-        if target == LEGS:
-            return [n.name for n in self.run.topology.by_role(Role.API)]
-        return [target]
+    def observations(self, target: str) -> dict[str, list[Event]]:
+        """Each target the probe ``target`` watches (``probe/name``: one of them), with the
+        events it recorded of it, in time order."""
+        probe_id, _, only = target.partition("/")
+        kind = getattr(self.run.scenario.observer(probe_id), "observes", None)
+        grouped: dict[str, list[Event]] = defaultdict(list)
+        for event in self.history.events(kind):
+            if event.source == probe_id and (not only or event.target == only):
+                grouped[event.target].append(event)
+        if not grouped:
+            raise Unjudgeable(f"probe '{probe_id}' recorded nothing" + (f" of '{only}'" if only else "")
+                              + ": did it run?")
+        return dict(sorted(grouped.items()))
 
-    def requests(self, target: str) -> list[Event]:
-        """The operations a target's availability is judged on: API requests, or SMTP sends for "mail"."""
-        if target == MAIL:
-            return self.events("smtp.send")
-        return self.events("api.request", target)
-
-    @property
-    def api_timeout_s(self) -> float | None:
-        probe = self.run.scenario.probes.api
-        return probe.timeout if probe else None
+    def timeout_of(self, target: str) -> float | None:
+        """The probe's timeout: a timed-out observation counts as that long."""
+        observer = self.run.scenario.observer(target.partition("/")[0])
+        return observer.judged_timeout() if hasattr(observer, "judged_timeout") else None
 
     # ---- clocks --------------------------------------------------------------
 

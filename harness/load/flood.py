@@ -23,9 +23,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
+from harness.events import LOAD_END, LOAD_START
 from harness.history import History
 from harness.load.containers import LoadContainer, public_gateway, start_load_container
 from harness.load.ledger import FLOOD, LEGIT, LoadLedger
@@ -33,10 +34,11 @@ from harness.load.master import WORKERS_WAIT_S, LocustMaster, MasterSpec
 from harness.load.plan import Target
 from harness.load.settings import FloodSettings, settle
 from harness.load.tail import RecordTail
-from harness.load.targets import check_targets, stack_smtp_targets
-from harness.scenario.timeline import Flood
+from harness.load.targets import check_targets, node_targets
 from harness.stack import Stack
-from harness.stack.mail_roles import MAIL_DOMAIN
+
+if TYPE_CHECKING:
+    from harness.loads.flood import Flood
 
 Say = Callable[[str], None]
 ATTACKER_ROLE, LEGIT_ROLE = "flood-attacker", "flood-legit"
@@ -73,13 +75,13 @@ class FloodRunner:
 
     def start(self, stack: Stack, spec: Flood, history: History, seed: int, out_dir: Path, *,
               load_id: str = "flood", duration_s: float, time_scale: float = 1.0) -> FloodHandle:
-        targets = self.targets if self.targets is not None else stack_smtp_targets(stack)
-        check_targets(stack, targets)
+        targets = self.targets if self.targets is not None else node_targets(stack, spec.targets)
+        check_targets(stack, targets, spec.targets)
         settings = settle(spec, duration_s=duration_s, time_scale=time_scale, connections=self.connections,
                           sample_fraction=self.sample_fraction, targets=len(targets),
                           remote_workers=self.remote_workers)
         out_dir.mkdir(parents=True, exist_ok=True)
-        handle = FloodHandle(stack, settings, targets, history, out_dir, load_id, say=self.say)
+        handle = FloodHandle(stack, settings, targets, history, out_dir, load_id, spec.domain, say=self.say)
         try:
             handle.launch(seed, web_ui=self.web_ui, bind_host=self.master_bind, port=self.master_port)
         except BaseException:
@@ -90,13 +92,14 @@ class FloodRunner:
 
 class FloodHandle:
     def __init__(self, stack: Stack, settings: FloodSettings, targets: list[Target], history: History,
-                 out_dir: Path, load_id: str, *, say: Say) -> None:
+                 out_dir: Path, load_id: str, domain: str, *, say: Say) -> None:
         self.stack = stack
         self.settings = settings
         self.targets = targets
         self.history = history
         self.out_dir = out_dir
         self.load_id = load_id
+        self.domain = domain
         self.say = say
         self.ledger = LoadLedger(history, load_id)
         self.attackers: list[LoadContainer] = []
@@ -114,6 +117,11 @@ class FloodHandle:
         """The attackers' source addresses: the containers', then any remote worker's as reported."""
         local = [c.address for c in self.attackers]
         return local + sorted(set(self.ledger.by_address(FLOOD)) - set(local))
+
+    @property
+    def addresses(self) -> list[str]:
+        """What an operator blocks: the attackers' addresses."""
+        return self.attacker_ips
 
     @property
     def legit_ips(self) -> list[str]:
@@ -149,7 +157,7 @@ class FloodHandle:
         gateway = public_gateway(self.stack)
         settings = self.settings
         common = ["--smtp-targets", ",".join(map(str, self.targets)), "--smtp-seconds", f"{settings.duration_s:g}",
-                  "--mail-domain", MAIL_DOMAIN, "--seed", str(seed)]
+                  "--mail-domain", self.domain, "--seed", str(seed)]
         backstop = settings.duration_s + WORKERS_WAIT_S + 30
         flood = LocustMaster(MasterSpec(
             FLOOD, "SmtpFloodUser", settings.workers,
@@ -175,7 +183,7 @@ class FloodHandle:
         self._await_start()
         self._started = True
         self.history.record(
-            "load.start", self.load_id, True, source=self.load_id, t=self.ledger.started_at(FLOOD),
+            LOAD_START, self.load_id, True, source=self.load_id, t=self.ledger.started_at(FLOOD),
             attackers=self.attacker_ips, rate=settings.rate, total=settings.total, ramp_s=settings.ramp_s,
             duration_s=settings.duration_s, legit_rate=settings.legit_rate, legit_ips=self.legit_ips,
             sample_fraction=settings.sample_fraction, targets=[str(t) for t in self.targets],
@@ -252,7 +260,7 @@ class FloodHandle:
         self.ledger.record_stats(force=True)
         totals = self.ledger.totals(FLOOD)
         by_address = self.ledger.by_address(FLOOD)
-        self.history.record("load.end", self.load_id, error is None, source=self.load_id, reason=reason,
+        self.history.record(LOAD_END, self.load_id, error is None, source=self.load_id, reason=reason,
                             error=error, **totals, by_attacker=by_address, legit=self.ledger.totals(LEGIT))
         if error:
             self.say(f"flood '{self.load_id}' ended before spending its share:\n{error}")

@@ -3,7 +3,7 @@
 Record times are unix times taken in the containers (same kernel clock as the
 host), turned into the history's clock with one offset measured at start.
 
-- ``send`` (legitimate) -> ``smtp.send`` (target: the SMTP node)
+- ``send`` (legitimate) -> ``smtp.send`` (target: the SMTP node; source: the load's id)
 - ``attempt`` (sampled attacker attempt) -> ``flood.attempt``
 - ``probe`` (does a server refuse an attacker) -> ``blocklist.probe``
 - ``report`` (a worker's cumulative counts) -> ``load.stats``, at most once a second,
@@ -16,8 +16,15 @@ import threading
 import time
 from typing import Any
 
+from harness.events import LOAD_STATS, EventKind
 from harness.history import History
+from harness.probes.smtp import SMTP_SEND
 
+FLOOD_ATTEMPT = EventKind("flood.attempt", "the SMTP node attacked",
+                          "ip (the attacker's), outcome, code, stage, sample_fraction (the share of "
+                          "the attackers' attempts recorded)")
+BLOCKLIST_PROBE = EventKind("blocklist.probe", "the SMTP node asked",
+                            "ip (an attacker's), refused (whether the server refused it), code")
 FLOOD, LEGIT = "flood", "legit"
 STATS_EVERY_S = 1.0
 COUNT_KEYS = ("attempts", "accepted", "refused", "temp_failed", "errors")
@@ -42,17 +49,17 @@ class LoadLedger:
         history, load_id = self.history, self.load_id
         if kind == "send":
             accepted = record["outcome"] == "accepted"
-            history.record("smtp.send", record["target"], accepted, latency_ms=record["ms"],
-                           source=f"{load_id}/legit", t=self.t(record["at"]),
+            history.record(SMTP_SEND, record["target"], accepted, latency_ms=record["ms"],
+                           source=load_id, t=self.t(record["at"]),
                            message_id=record["message_id"], code=record["code"], accepted=accepted,
                            sender_ip=record["ip"], error=record["error"])
         elif kind == "attempt":
-            history.record("flood.attempt", record["target"], record["outcome"] == "accepted",
+            history.record(FLOOD_ATTEMPT, record["target"], record["outcome"] == "accepted",
                            latency_ms=record["ms"], source=load_id, t=self.t(record["at"]),
                            ip=record["ip"], outcome=record["outcome"], code=record["code"],
                            stage=record["stage"], sample_fraction=record["sample_fraction"])
         elif kind == "probe":
-            history.record("blocklist.probe", record["target"], True, source=load_id,
+            history.record(BLOCKLIST_PROBE, record["target"], True, source=load_id,
                            t=self.t(record["at"]), ip=record["ip"], refused=record["refused"],
                            code=record["code"])
         elif kind == "report":
@@ -74,7 +81,7 @@ class LoadLedger:
         if not force and now - self._stats_at < STATS_EVERY_S:
             return
         self._stats_at = now
-        self.history.record("load.stats", self.load_id, True, source=self.load_id,
+        self.history.record(LOAD_STATS, self.load_id, True, source=self.load_id,
                             **self.totals(FLOOD), legit=self.totals(LEGIT),
                             workers_reporting=len(self._reports[FLOOD]))
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from harness.errors import HarnessError
-from harness.scenario.timeline import Flood
+
+if TYPE_CHECKING:
+    from harness.loads.flood import Flood
 
 # Bounds on every flood, whatever the scenario says: a flood is a test, not an attack.
 MAX_TOTAL = 5_000_000

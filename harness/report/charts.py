@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from matplotlib import rc_context, rcParams
@@ -20,16 +21,28 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
+from harness.durations import format_offset
+from harness.extensions import CHARTS
 from harness.history import Event
-from harness.invariants.api import request_latency_ms
+from harness.invariants.latency import LatencyBound, observed_latency_ms
 from harness.invariants.windows import percentile
+from harness.probes.smtp import MAIL_STORED, SMTP_SEND
 from harness.report.record import RunRecord
-from harness.scenario.durations import format_offset
-from harness.scenario.invariants import LatencyBound
-from harness.scenario.probes import FRONT
-from harness.topology import Role
 
 WIDTH_IN = 11.0
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A report chart: ``draw`` returns an inline SVG, or None when the run has nothing to draw."""
+
+    name: str
+    title: str
+    draw: Callable[[RunRecord], str | None]
+    order: int  # where it goes on the page: lower first
+
+
+
 FAULT_COLOR = "#d62728"
 LOAD_COLOR = "#ff7f0e"
 HELD_COLOR = "#2ca02c"
@@ -51,6 +64,13 @@ def _figure(height_in: float) -> tuple[Figure, Axes]:
     figure = Figure(figsize=(WIDTH_IN, height_in))
     axes = figure.add_subplot()
     axes.grid(alpha=0.3)
+    return figure, axes
+
+
+def figure_with_time_axes(record: RunRecord, height_in: float) -> tuple[Figure, Axes]:
+    """A chart on the run's shared time axes (both clocks, fault and load shading)."""
+    figure, axes = _figure(height_in)
+    _time_axes(axes, record)
     return figure, axes
 
 
@@ -132,10 +152,23 @@ def overview(record: RunRecord) -> str:
     return to_svg(figure, "overview")
 
 
-def _api_targets(record: RunRecord) -> list[str]:
-    seen = {e.target for e in record.history.events("api.request")}
-    legs = [n.name for n in record.run.topology.by_role(Role.API)]
-    return [t for t in [FRONT, *legs] if t in seen] + sorted(seen - {FRONT, *legs})
+def _request_series(record: RunRecord) -> list[tuple[str, str, float | None]]:
+    """(probe id, target, timeout) for every request-like probe's target that recorded something:
+    probes with a timeout (http, tcp, exec and those built on them)."""
+    series = []
+    for probe in record.run.scenario.probes:
+        timeout = probe.judged_timeout()
+        kind = probe.observes
+        if timeout is None or kind is None:
+            continue
+        targets = sorted({e.target for e in record.history.events(kind) if e.source == probe.id})
+        series += [(probe.id, target, timeout) for target in targets]
+    return series
+
+
+def _observed(record: RunRecord, probe_id: str, target: str) -> list[Event]:
+    kind = record.run.scenario.probe(probe_id).observes
+    return [e for e in record.history.events(kind, target) if e.source == probe_id]
 
 
 def _buckets(events: Iterable[Event], width: float) -> dict[float, list[Event]]:
@@ -149,43 +182,41 @@ def _bucket_width(record: RunRecord) -> float:
     return max(1.0, math.ceil(record.end_s / MAX_BUCKETS))
 
 
-def api_success(record: RunRecord) -> str | None:
-    targets = _api_targets(record)
-    if not targets:
+def probe_success(record: RunRecord) -> str | None:
+    series = _request_series(record)
+    if not series:
         return None
     figure, axes = _figure(3.2)
     _time_axes(axes, record)
     width = _bucket_width(record)
-    for target in targets:
-        buckets = _buckets(record.history.events("api.request", target), width)
+    for probe_id, target, _ in series:
+        buckets = _buckets(_observed(record, probe_id, target), width)
         axes.plot(list(buckets), [sum(e.ok for e in b) / len(b) for b in buckets.values()],
-                  marker=".", label=target, linewidth=1.5 if target == FRONT else 1)
+                  marker=".", label=f"{probe_id}: {target}", linewidth=1)
     axes.set_ylim(-0.03, 1.05)
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
-    axes.set_ylabel(f"requests ok (per {width:g} s)")
-    axes.legend(loc="lower left", fontsize="small", ncols=len(targets))
-    return to_svg(figure, "api-success")
+    axes.set_ylabel(f"ok (per {width:g} s)")
+    axes.legend(loc="lower left", fontsize="small", ncols=min(len(series), 4))
+    return to_svg(figure, "probe-success")
 
 
-def api_latency(record: RunRecord) -> str | None:
-    targets = _api_targets(record)
-    if not targets:
+def probe_latency(record: RunRecord) -> str | None:
+    series = _request_series(record)
+    if not series:
         return None
-    probe = record.run.scenario.probes.api
-    timeout_s = probe.timeout if probe else None
     figure, axes = _figure(3.4)
     _time_axes(axes, record)
     width = _bucket_width(record)
-    for target, color in zip(targets, _colors(), strict=False):
-        buckets = _buckets(record.history.events("api.request", target), width)
+    for (probe_id, target, timeout_s), color in zip(series, _colors(), strict=False):
+        buckets = _buckets(_observed(record, probe_id, target), width)
         p50, p99 = [], []
         for events in buckets.values():
-            latencies = (request_latency_ms(e, timeout_s) for e in events)
+            latencies = (observed_latency_ms(e, timeout_s) for e in events)
             values = [max(v, 0.1) for v in latencies if v is not None]  # the axis is logarithmic
             p50.append(percentile(values, 50) if values else math.nan)
             p99.append(percentile(values, 99) if values else math.nan)
-        axes.plot(list(buckets), p99, color=color, label=f"{target} p99")
-        axes.plot(list(buckets), p50, color=color, linestyle=":", label=f"{target} p50")
+        axes.plot(list(buckets), p99, color=color, label=f"{probe_id}: {target} p99")
+        axes.plot(list(buckets), p50, color=color, linestyle=":", label=f"{probe_id}: {target} p50")
     for invariant in record.run.scenario.invariants:
         if isinstance(invariant, LatencyBound):
             axes.axhline(invariant.max * 1000, color=FAULT_COLOR, linewidth=0.8, linestyle="-.")
@@ -194,11 +225,11 @@ def api_latency(record: RunRecord) -> str | None:
     axes.set_yscale("log")
     axes.set_ylabel(f"latency ms (per {width:g} s)")
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="x-small")
-    return to_svg(figure, "api-latency")
+    return to_svg(figure, "probe-latency")
 
 
 def mail(record: RunRecord) -> str | None:
-    sends = record.history.events("smtp.send")
+    sends = record.history.events(SMTP_SEND)
     if not sends:
         return None
     figure, axes = _figure(3.0)
@@ -206,7 +237,7 @@ def mail(record: RunRecord) -> str | None:
     accepted = [e.t for e in sends if e.data.get("accepted")]
     refused = [e.t for e in sends if not e.data.get("accepted")]
     landed: dict[str, float] = {}
-    for event in record.history.events("mail.stored"):
+    for event in record.history.events(MAIL_STORED):
         if event.data.get("copies", 0) >= 1:
             landed.setdefault(str(event.data.get("message_id")), event.t)
     _cumulative(axes, accepted, record.end_s, "accepted", "#1f77b4")
@@ -228,49 +259,15 @@ def _cumulative(axes: Axes, times: Sequence[float], end: float, label: str, colo
     axes.step([0.0, *times, end], counts, where="post", label=f"{label} ({len(times)})", color=color)
 
 
-def primary(record: RunRecord) -> str | None:
-    statuses = record.history.events("rs.status")
-    if not statuses:
-        return None
-    members = [n for n in record.run.topology.by_role(Role.MONGO, Role.ARBITER)]
-    names = [f"{n.name} ({n.provider})" for n in members] + ["none"]
-    index = {n.name: i for i, n in enumerate(members)}
-
-    def row(primary: object) -> int:
-        name = str(primary).partition(":")[0] if primary else None
-        return index.get(name, len(members)) if name else len(members)
-
-    figure, axes = _figure(0.35 * len(names) + 1.4)
-    _time_axes(axes, record)
-    axes.step([e.t for e in statuses], [row(e.data.get("primary")) for e in statuses], where="post",
-              color="#9467bd", linewidth=2)
-    axes.set_yticks(range(len(names)), names)
-    axes.set_ylim(len(names) - 0.5, -0.5)
-    axes.set_ylabel("primary")
-    return to_svg(figure, "primary")
-
-
-def blocklist(record: RunRecord) -> str | None:
-    probes = record.history.events("blocklist.probe")
-    if not probes:
-        return None
-    nodes = [n.name for n in record.run.topology.by_role(Role.SMTP)]
-    figure, axes = _figure(0.35 * len(nodes) + 1.4)
-    _time_axes(axes, record)
-    for y, node in enumerate(nodes):
-        events = [e for e in probes if e.target == node]
-        for refused, spans in _state_spans(events, record.end_s).items():
-            axes.broken_barh(spans, (y - 0.3, 0.6), color=FAULT_COLOR if refused else "#c7c7c7")
-    axes.set_yticks(range(len(nodes)), nodes)
-    axes.set_ylim(len(nodes) - 0.5, -0.5)
-    axes.set_ylabel("red: refusing the blocked IPs")
-    return to_svg(figure, "blocklist")
-
-
-def _state_spans(events: Sequence[Event], end: float) -> dict[bool, list[tuple[float, float]]]:
+def state_spans(events: Sequence[Event], end: float) -> dict[bool, list[tuple[float, float]]]:
     """Runs of equal `refused` state as (start, width) spans, each lasting until the next probe."""
     spans: dict[bool, list[tuple[float, float]]] = defaultdict(list)
     for event, following in zip(events, [*events[1:], None], strict=True):
         stop = following.t if following is not None else end
         spans[bool(event.data.get("refused"))].append((event.t, max(stop - event.t, 0.0)))
     return spans
+
+
+CHARTS.register(Chart("probe-success", "Success rate per probe target", probe_success, 10))
+CHARTS.register(Chart("probe-latency", "Latency per probe target (p99 solid, p50 dotted)", probe_latency, 20))
+CHARTS.register(Chart("mail", "Mail: accepted vs stored", mail, 30))

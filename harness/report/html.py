@@ -10,10 +10,11 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from harness.durations import format_duration, format_offset
+from harness.extensions import CHARTS
 from harness.invariants.verdict import Verdict, Window
 from harness.report import charts
 from harness.report.record import RunRecord
-from harness.scenario.durations import format_duration, format_offset
 
 REPORT = "report.html"
 
@@ -39,11 +40,7 @@ def render_report(record: RunRecord) -> str:
         _banner(record),
         _verdict_table(record),
         _chart("What happened, and when each invariant broke", charts.overview(record)),
-        _chart("API success rate per target", charts.api_success(record)),
-        _chart("API latency per target (p99 solid, p50 dotted)", charts.api_latency(record)),
-        _chart("Mail: accepted vs stored", charts.mail(record)),
-        _chart("Replica-set primary", charts.primary(record)),
-        _chart("Blocklist state per SMTP server", charts.blocklist(record)),
+        *(_chart(chart.title, chart.draw(record)) for chart in sorted(CHARTS.values(), key=lambda c: c.order)),
         _executed_timeline(record),
         _scenario_facts(record),
     ]
@@ -158,14 +155,15 @@ def _scenario_facts(record: RunRecord) -> str:
     settings = "".join(f"<tr><td>{escape(k)}</td><td class='mono'>{escape(str(v))}</td></tr>"
                        for k, v in run.settings.items())
     nodes = "".join(
-        f"<tr><td>{escape(n.name)}</td><td>{escape(str(n.role))}</td><td>{escape(n.provider)}</td>"
-        f"<td>{n.port}</td></tr>" for n in run.topology.nodes
+        f"<tr><td>{escape(n.name)}</td><td>{escape(n.role or n.image or n.build or '')}</td>"
+        f"<td>{escape(n.provider)}</td><td>{', '.join(map(str, n.ports)) or '-'}</td></tr>"
+        for n in run.topology.nodes
     )
     left_out = run.scenario.architecture(run.architecture).without
     return (
         f"<h2>Incident</h2><p>{escape(run.scenario.incident)}</p>"
         + (f"<p>Played without: {escape(', '.join(left_out))}</p>" if left_out else "")
         + (f"<h2>Settings of {escape(run.architecture)}</h2><table>{settings}</table>" if settings else "")
-        + "<h2>Topology</h2><table><tr><th>node</th><th>role</th><th>provider</th><th>port</th></tr>"
+        + "<h2>Topology</h2><table><tr><th>node</th><th>role or image</th><th>provider</th><th>ports</th></tr>"
         + nodes + "</table>"
     )

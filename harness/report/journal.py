@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from harness.errors import HarnessError
+from harness.extensions import load_kinds, use_scenario_folder
 from harness.history import Event, History
 from harness.invariants.expectation import Outcome
 from harness.invariants.verdict import Verdict
 from harness.report.record import ExecutedEntry, RunMeta, RunRecord
-from harness.scenario.model import Scenario
+from harness.scenario.errors import ScenarioError
+from harness.scenario.model import scenario_model
 from harness.scenario.resolve import resolve
 
 JOURNAL = "journal.json"
-FORMAT = 1
+# 2: probes, loads and invariants are registered kinds (probes a list with ids).
+FORMAT = 2
 
 
 def journal_of(record: RunRecord) -> dict[str, Any]:
@@ -49,22 +56,35 @@ def read_journal(run_dir: Path) -> dict[str, Any]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist: is {run_dir} a run folder under reports/?") from None
-    if raw.get("format") != FORMAT:
-        raise ValueError(f"{path} has journal format {raw.get('format')!r}; this harness reads format {FORMAT}")
+        raise HarnessError(f"{path} does not exist", "give a run folder under reports/") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise HarnessError(f"{path} cannot be read as JSON: {exc}", "give a run folder the harness wrote") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+        raise HarnessError(f"{path} has journal format {found!r}; this harness reads format {FORMAT}",
+                           "re-run the scenario with this version of the harness to get a new report")
     return raw
 
 
 def load_run(run_dir: str | Path) -> RunRecord:
     """The record of a finished run, read back from its journal.json (for `outage report RUN_DIR`)."""
     raw = read_journal(Path(run_dir))
-    meta = RunMeta.from_json(raw["meta"])
-    scenario = Scenario.model_validate(raw["scenario"])
-    return RunRecord(
-        meta=meta,
-        run=resolve(scenario, meta.architecture, meta.time_scale),
-        history=History((Event.from_json(e) for e in raw["events"]), start=0.0),
-        verdicts=[Verdict.from_json(v) for v in raw["verdicts"]],
-        outcome=Outcome.from_json(raw["outcome"]),
-        timeline=[ExecutedEntry.from_json(e) for e in raw["timeline"]],
-    )
+    try:
+        meta = RunMeta.from_json(raw["meta"])
+        load_kinds()
+        use_scenario_folder(Path(meta.scenario_file).parent)
+        for module in raw["scenario"].get("extensions", []):
+            importlib.import_module(module)
+        scenario = scenario_model().model_validate(raw["scenario"])
+        return RunRecord(
+            meta=meta,
+            run=resolve(scenario, meta.architecture, meta.time_scale),
+            history=History((Event.from_json(e) for e in raw["events"]), start=0.0),
+            verdicts=[Verdict.from_json(v) for v in raw["verdicts"]],
+            outcome=Outcome.from_json(raw["outcome"]),
+            timeline=[ExecutedEntry.from_json(e) for e in raw["timeline"]],
+        )
+    except (KeyError, TypeError, ValueError, ValidationError, ScenarioError, ImportError) as exc:
+        raise HarnessError(f"{Path(run_dir) / JOURNAL} is not a journal this harness can read: "
+                           f"{type(exc).__name__}: {str(exc).splitlines()[0]}",
+                           "give a run folder the harness wrote, unchanged") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from harness.events import ENDS, STARTS
 from harness.history import History
 from harness.invariants.expectation import Outcome
 from harness.invariants.verdict import Verdict
@@ -65,8 +66,8 @@ def executed_timeline(run: ResolvedRun, history: History) -> list[ExecutedEntry]
     entries = []
     for item in run.schedule:
         category = item.entry.category
-        starts = history.events(f"{category}.start", item.id)
-        ends = history.events(f"{category}.end", item.id)
+        starts = history.events(STARTS[category], item.id)
+        ends = history.events(ENDS[category], item.id)
         start, end = (starts[0] if starts else None), (ends[-1] if ends else None)
         error = None
         if end is not None and end.data.get("error"):

@@ -319,3 +319,24 @@ def _run(argv: list[str], what: str) -> None:
             f"{what} failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()[-600:]}",
             "check that the machine reaches its Debian package mirror",
         )
+
+
+def build_folder(client: docker.DockerClient, folder: Path, node: str, say: Say) -> str:
+    """The image of a node's ``build:`` folder, built once per content of the folder."""
+    if not (folder / "Dockerfile").is_file():
+        raise HarnessError(f"node '{node}': the build folder {folder} has no Dockerfile",
+                           "add a Dockerfile there, or give the node an image: instead")
+    tag = f"outage-harness/build-{node}:{_tree_digest(folder)}"
+    if _present(client, tag):
+        return tag
+    say(f"building {tag} from {folder}")
+    try:
+        client.images.build(path=str(folder), tag=tag, rm=True, forcerm=True)
+    except BuildError as err:
+        log = "".join(str(chunk.get("stream", chunk.get("error", ""))) for chunk in err.build_log)
+        raise HarnessError(f"node '{node}': building {folder} failed:\n{log[-1500:]}",
+                           "fix the Dockerfile or what it copies") from None
+    except APIError as err:
+        raise HarnessError(f"node '{node}': building {folder} failed: {err.explanation or err}",
+                           "fix the Dockerfile or what it copies") from None
+    return tag

@@ -1,6 +1,5 @@
-"""Scenario files: the model, the YAML loader and the resolved (real-time) form."""
+"""Scenario files: the model, the YAML loader and the resolved (real-time) form of one run."""
 
-from harness.scenario.durations import format_duration, format_offset, parse_duration, parse_offset
 from harness.scenario.errors import Problem, ScenarioError
 from harness.scenario.imports import resolve_import
 from harness.scenario.loader import load_scenario, parse_scenario
@@ -17,11 +16,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ScheduledEntry",
-    "format_duration",
-    "format_offset",
     "load_scenario",
-    "parse_duration",
-    "parse_offset",
     "parse_scenario",
     "resolve",
     "resolve_import",

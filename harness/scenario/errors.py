@@ -5,6 +5,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 FieldPath = tuple[str | int, ...]
 
@@ -99,3 +102,20 @@ class ScenarioError(Exception):
 
     def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem], str | None]]:
         return (ScenarioError, (self.problems, self.file))
+
+
+def line_in(tree: Any, path: FieldPath) -> int:
+    """The 1-based line of the deepest part of `path` present in a round-trip YAML tree."""
+    node, line = tree, 1
+    for part in path:
+        try:
+            if isinstance(node, CommentedMap) and part in node:
+                line = node.lc.key(part)[0] + 1
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line = node.lc.item(part)[0] + 1
+            else:
+                break
+        except (KeyError, TypeError, AttributeError):
+            break
+        node = node[part]
+    return line

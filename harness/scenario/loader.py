@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from harness.scenario.errors import FieldPath, Problem, ScenarioError
+from harness.compose import expand_topology
+from harness.errors import HarnessError
+from harness.extensions import load_kinds, use_scenario_folder
+from harness.scenario.errors import FieldPath, Problem, ScenarioError, line_in
 from harness.scenario.imports import resolve_import
-from harness.scenario.model import Scenario
+from harness.scenario.model import Scenario, scenario_model
 from harness.scenario.pydantic_errors import problems_from_validation
 from harness.scenario.topology_checks import raw_topology_problems
 from harness.topology import Topology
@@ -25,38 +29,49 @@ MAX_VALUES = 200_000
 def load_scenario(path: str | Path, check_imports: bool = True) -> Scenario:
     """Read and validate a scenario file; every problem is reported with its line.
 
-    ``check_imports`` also imports every extension point (``use:``) so a typo
-    fails here, before any container starts.
+    The file's folder goes on the import path, so its ``extensions:`` and ``use:``
+    can name modules beside it. ``check_imports`` also imports every ``use:`` so a
+    typo fails here, before any container starts; ``build:`` folders must hold a
+    Dockerfile.
     """
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError.single((), f"cannot read the file: {exc}", "check the path", file=str(path)) from None
-    return parse_scenario(text, source=str(path), check_imports=check_imports)
+    return parse_scenario(text, source=str(path), check_imports=check_imports, folder=file.parent)
 
 
-def parse_scenario(text: str, source: str = "<scenario>", check_imports: bool = True) -> Scenario:
+def parse_scenario(text: str, source: str = "<scenario>", check_imports: bool = True,
+                   folder: Path | None = None) -> Scenario:
     tree = _read_yaml(text, source)
 
     def line_of(path: FieldPath) -> int | None:
-        return _line_of(tree, path)
+        return line_in(tree, path)
 
     data = _plain(tree, source)
+    load_kinds()
+    if folder is not None:
+        use_scenario_folder(folder)
+    problems = _extension_problems(data.get("extensions")) + _expand_compose(data, folder or Path.cwd())
+    if problems:
+        raise ScenarioError(problems, source).located(source, line_of)
+    model = scenario_model()
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = model.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc.errors(), Scenario), source).located(
+        raise ScenarioError(problems_from_validation(exc.errors(), model), source).located(
             source, line_of
         ) from None
     except ScenarioError as exc:
         raise exc.located(source, line_of) from None
     except RecursionError:
         raise ScenarioError.single((), "the document nests too deeply", "flatten it", source, 1) from None
-    if check_imports:
-        problems = _import_problems(scenario)
-        if problems:
-            raise ScenarioError(problems, source).located(source, line_of)
+    problems = (_import_problems(scenario) if check_imports else [])
+    if folder is not None:
+        problems += build_problems(scenario, folder)
+    if problems:
+        raise ScenarioError(problems, source).located(source, line_of)
     return scenario
 
 
@@ -75,8 +90,9 @@ def load_topology(path: str | Path) -> Topology:
         data = data["topology"]
 
     def line_of(sub: FieldPath) -> int | None:
-        return _line_of(tree, (*at, *sub))
+        return line_in(tree, (*at, *sub))
 
+    load_kinds()
     problems = raw_topology_problems({"topology": data})
     if problems:
         stripped = [replace(p, path=p.path[1:]) for p in problems]
@@ -136,37 +152,66 @@ def _plain(tree: Any, source: str) -> Any:
         raise ScenarioError.single((), "the document nests too deeply", "flatten it", source, 1) from None
 
 
-def _line_of(tree: Any, path: FieldPath) -> int:
-    """The 1-based line of the deepest part of `path` present in the file."""
-    node, line = tree, 1
-    for part in path:
+def _expand_compose(data: Any, folder: Path) -> list[Problem]:
+    """Topologies written as a compose file and placements, made providers and nodes in place."""
+    problems = []
+    if "topology" in data:
+        data["topology"], found = expand_topology(data["topology"], folder, ("topology",))
+        problems += found
+    architectures = data.get("architectures")
+    for name, architecture in (architectures.items() if isinstance(architectures, dict) else []):
+        if isinstance(architecture, dict) and "topology" in architecture:
+            at = ("architectures", name, "topology")
+            architecture["topology"], found = expand_topology(architecture["topology"], folder, at)
+            problems += found
+    return problems
+
+
+def _extension_problems(extensions: Any) -> list[Problem]:
+    """Import each module a scenario names under ``extensions:`` (they register kinds it uses)."""
+    problems = []
+    for index, module in enumerate(extensions if isinstance(extensions, list) else []):
+        if not isinstance(module, str):
+            continue  # the schema says what is wrong with it
         try:
-            if isinstance(node, CommentedMap) and part in node:
-                line = node.lc.key(part)[0] + 1
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-                line = node.lc.item(part)[0] + 1
-            else:
-                break
-        except (KeyError, TypeError, AttributeError):
-            break
-        node = node[part]
-    return line
+            importlib.import_module(module)
+        except HarnessError as exc:
+            problems.append(Problem(("extensions", index), str(exc)))
+        except Exception as exc:  # noqa: BLE001 - someone else's module: report it, do not crash
+            problems.append(Problem(("extensions", index), f"importing '{module}' failed: {type(exc).__name__}: {exc}",
+                                    "write a module beside the scenario file, or an installed package"))
+    return problems
 
 
 def _import_problems(scenario: Scenario) -> list[Problem]:
+    """Every ``use:`` import path of the timeline, probes and invariants, imported."""
     uses: list[tuple[FieldPath, str]] = []
-    for index, entry in enumerate(scenario.timeline):
-        if entry.action is not None and entry.action.kind == "custom":
-            uses.append((("timeline", index, "action", "use"), entry.action.use))
-    for index, probe in enumerate(scenario.probes.custom):
-        uses.append((("probes", "custom", index, "use"), probe.use))
-    for index, invariant in enumerate(scenario.invariants):
-        if invariant.kind == "custom":
-            uses.append((("invariants", index, "use"), invariant.use))
+    specs: list[tuple[FieldPath, Any]] = [(("timeline", i, e.category), e.spec) for i, e in enumerate(scenario.timeline)]
+    specs += [(("probes", i), p) for i, p in enumerate(scenario.probes)]
+    specs += [(("invariants", i), v) for i, v in enumerate(scenario.invariants)]
+    for path, spec in specs:
+        use = getattr(spec, "use", None)
+        if isinstance(use, str):
+            uses.append(((*path, "use"), use))
     problems = []
     for path, use in uses:
         try:
             resolve_import(use)
         except ImportError as exc:
             problems.append(Problem(path, str(exc), "fix the import path or install the package"))
+    return problems
+
+
+def build_problems(scenario: Scenario, folder: Path) -> list[Problem]:
+    """Every ``build:`` folder exists and holds a Dockerfile."""
+    topologies = [(("topology",), scenario.topology)]
+    topologies += [(("architectures", name, "topology"), a.topology)
+                   for name, a in scenario.architectures.items() if a.topology is not None]
+    problems = []
+    for at, topology in topologies:
+        for index, node in enumerate(topology.nodes):
+            if node.build is not None and not (folder / node.build / "Dockerfile").is_file():
+                problems.append(Problem((*at, "nodes", index, "build"),
+                                        f"{folder / node.build} holds no Dockerfile",
+                                        "point build: at a folder with a Dockerfile, or give image: instead"))
     return problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.scenario.model import Expectation, Scenario
 from harness.scenario.timeline import TimelineEntry
 from harness.topology import Topology
@@ -53,8 +54,9 @@ class ResolvedRun:
 def resolve(scenario: Scenario, architecture: str, time_scale: float | None = None) -> ResolvedRun:
     """Resolve `scenario` for `architecture`; `time_scale` (the CLI's) overrides the file's."""
     scale = scenario.time_scale if time_scale is None else time_scale
-    if scale <= 0:
-        raise ValueError(f"time scale must be positive, got {scale}; 1 replays in real time, 0.05 twenty times faster")
+    if not scale > 0:
+        raise HarnessError(f"the time scale must be positive, got {scale:g}",
+                           "1 replays in real time, 0.05 twenty times faster")
     chosen = scenario.architecture(architecture)
     end = scenario.duration * scale
     schedule = sorted(

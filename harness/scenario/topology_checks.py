@@ -30,11 +30,12 @@ def _problems_in(topology: Any, at: FieldPath) -> list[Problem]:
     provider_names = [p for p in providers if isinstance(p, str)] if isinstance(providers, dict) else []
     problems: list[Problem] = []
     names: dict[str, int] = {}
-    ports: dict[int, str] = {}
+    nodes = [node for node in topology["nodes"] if isinstance(node, dict)]
+    declared = {node.get("name") for node in nodes}
     for index, node in enumerate(topology["nodes"]):
         if not isinstance(node, dict):
             continue
-        name, provider, port = node.get("name"), node.get("provider"), node.get("port")
+        name, provider = node.get("name"), node.get("provider")
         here = (*at, "nodes", index)
         if isinstance(name, str):
             if name in names:
@@ -45,13 +46,9 @@ def _problems_in(topology: Any, at: FieldPath) -> list[Problem]:
             problems.append(Problem((*here, "provider"), f"unknown provider '{provider}'",
                                     suggest(provider, provider_names, "providers")
                                     + " (or declare it under providers)"))
-        if isinstance(port, int) and not isinstance(port, bool):
-            if port in ports:
-                problems.append(Problem(
-                    (*here, "port"),
-                    f"port {port} is already used by node '{ports[port]}'",
-                    "every node needs a port unique across the stack (the fabric stands in for "
-                    "a node on its port): pick another or leave 'port' out to get a free one",
-                ))
-            ports.setdefault(port, str(name))
+        depends_on = node.get("depends_on")
+        for position, needed in enumerate(depends_on if isinstance(depends_on, list) else []):
+            if isinstance(needed, str) and needed not in declared:
+                problems.append(Problem((*here, "depends_on", position), f"unknown node '{needed}'",
+                                        suggest(needed, [n for n in declared if isinstance(n, str)], "nodes")))
     return problems

@@ -25,7 +25,7 @@ REMOVAL_WORKERS = 8
 
 
 def remove_leftovers(client: docker.DockerClient, run_id: str | None = None) -> tuple[int, int]:
-    """Remove the containers and networks of one run (or of every run).
+    """Remove the containers, networks and named volumes of one run (or of every run).
 
     Returns how many containers and networks were removed."""
     selector = f"{LABEL_RUN}={run_id}" if run_id else LABEL_RUN
@@ -45,6 +45,11 @@ def remove_leftovers(client: docker.DockerClient, run_id: str | None = None) -> 
             for attached in network.containers:
                 network.disconnect(attached, force=True)
             network.remove()
+    for volume in client.volumes.list(filters={"label": selector}):
+        try:
+            volume.remove(force=True)
+        except NotFound:
+            pass
     return len(containers), len(networks)
 
 

@@ -2,9 +2,14 @@
 
 Each provider is a Docker network; a node joins its own provider's network
 (under its name) and, when public, the public network where "the internet"
-(the host, attackers, legitimate senders) reaches it by address. One Toxiproxy
-container joins every provider network and carries there the names of the
-nodes that live elsewhere (see harness.fabric).
+(the host, attackers, legitimate senders) reaches it by address. Toxiproxy
+containers (shards, see harness.fabric) join every provider network and carry
+there the names of the nodes that live elsewhere.
+
+Nodes start in layers: a node once every node it depends on is ready. A role's
+nodes are expanded into plain ones (image, command, environment, readiness)
+first, and a system's stack set-up (MongoDB's replSetInitiate) runs as soon as
+every node of its roles is ready, before anything that needs them starts.
 """
 
 from __future__ import annotations
@@ -13,46 +18,53 @@ import ipaddress
 import secrets
 import time
 from collections.abc import Callable
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker
-from docker.errors import APIError
+from docker.errors import APIError, DockerException, ImageNotFound
 from docker.types import IPAMConfig, IPAMPool
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
 from harness.errors import HarnessError
+from harness.extensions import ROLES, SETUPS
 from harness.fabric import Fabric
+from harness.fabric.fabric import Shard, plan_shards
 from harness.fabric.toxiproxy import ToxiproxyClient
-from harness.runtime.images import ImageSet, Profile
-from harness.stack import database
+from harness.roles import StackContext
+from harness.runtime.images import ImageSet, Profile, build_folder
+from harness.stack import readiness
 from harness.stack.cleanup import LABEL_NODE, LABEL_ROLE, LABEL_RUN, remove_leftovers
-from harness.stack.recipe import Recipe, StackContext
-from harness.stack.roles import recipe_for
-from harness.topology import Node, Role, Topology
+from harness.topology import Node, Topology, memory_bytes, start_layers
 
 TOXIPROXY_API_PORT = 8474
-READY_TIMEOUT_S = 90
+READY_POLL_S = 0.2
 PUBLIC = "public"
 # Where every network's /24 is taken from (the public one's holds the floating IP).
 NETWORK_RANGE = ipaddress.ip_network("172.30.0.0/16")
 FLOATING_HOST = 250
+LOG_LINES_ON_FAILURE = 20
+START_WORKERS = 8
 
 Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class NodeAccess:
-    """How the host reaches a node: its address on the Docker network, and a
-    port published on 127.0.0.1 (what a user on this machine would type)."""
+    """How the host reaches a node: its address on the Docker network, and its ports
+    published on 127.0.0.1 (what a user on this machine would type)."""
 
     address: str
-    port: int
-    published: int
+    published: dict[int, int]  # the node's port -> the port on 127.0.0.1
     public_address: str | None
+
+    @property
+    def reach(self) -> str:
+        """The address the host uses: public if it has one, else its own network's."""
+        return self.public_address or self.address
 
 
 class Stack:
@@ -64,22 +76,29 @@ class Stack:
         client: docker.DockerClient,
         run_id: str | None = None,
         settings: dict[str, str] | None = None,
+        architecture: str = "",
+        base_dir: Path | None = None,
         say: Say = lambda _: None,
     ) -> None:
+        """``settings``: the architecture's (UPPER_CASE ones are every node's environment);
+        ``base_dir``: where ``build:`` folders are found (the scenario file's folder)."""
         self.topology = topology
         self.images = images
         self.client = client
         self.run_id = run_id or f"r{time.strftime('%H%M%S')}{secrets.token_hex(2)}"
         self.say = say
-        self.context = StackContext(topology, images, self.run_id, dict(settings or {}))
+        self.base_dir = base_dir or Path.cwd()
+        self.context = StackContext(topology, images, self.run_id, architecture, dict(settings or {}))
+        # Every node as a plain one (roles expanded), by name.
+        self.nodes: dict[str, Node] = {}
+        # What set-ups found out, for the journal (e.g. "database tier").
+        self.notes: dict[str, str] = {}
         self._networks: dict[str, Network] = {}
         self._containers: dict[str, DockerContainer] = {}
-        self._recipes: dict[str, Recipe] = {}
-        self.toxiproxy: ToxiproxyClient | None = None
+        self._toxiproxies: list[ToxiproxyClient] = []
         self.fabric: Fabric | None = None
         self.floating_ip: str | None = None
         self.floating_holder: str | None = None
-        self.database_tier: str | None = None
 
     # Lifecycle.
 
@@ -98,22 +117,21 @@ class Stack:
             testcontainers_config.ryuk_disabled = True
         self.say(f"run {self.run_id}: {len(self.topology.providers)} providers, "
                  f"{len(self.topology.nodes)} nodes")
+        self.nodes = {node.name: self._plain(node) for node in self.topology.nodes}
+        images = self._ensure_images()
         self._create_networks()
-        self.floating_holder = next(
-            (n.name for n in self.topology.by_role(Role.PROXY) if not n.spare), None)
-        self._start_toxiproxy()
-        self.fabric.install()
-        # The database first, as a deployment would: the other services' readiness
-        # (HAProxy's checks of /readyz) depends on a replica set with a primary.
-        members = database.members(self.topology)
-        self._start_nodes(members)
-        if members:
-            first = members[0]
-            self.database_tier = database.describe_tier(self.address(first.name), first.port)
-            self.say(f"database tier: {self.database_tier}")
-            primary = database.initiate(self.topology, self.address, self.context.settings, self.say)
-            self.say(f"replica set has a primary: {primary}")
-        self._start_nodes([n for n in self.topology.nodes if n not in members])
+        self.floating_holder = next((n.name for n in self.topology.nodes if n.floating), None)
+        self._start_fabric()
+        set_up: set[str] = set()
+        started: set[str] = set()
+        for layer in start_layers(self.topology):
+            self._start_nodes([self.nodes[n.name] for n in layer], images)
+            started.update(n.name for n in layer)
+            for setup in SETUPS.values():
+                members = [n for n in self.topology.nodes if n.role in setup.roles]
+                if setup.name not in set_up and members and {n.name for n in members} <= started:
+                    setup.run(self, members)
+                    set_up.add(setup.name)
         return self
 
     def stop(self) -> None:
@@ -123,34 +141,32 @@ class Stack:
                 self.fabric.heal_all()
             except HarnessError as err:
                 self.say(f"could not heal the fabric before removal: {err}")
-        if self.toxiproxy is not None:
-            self.toxiproxy.close()
+        for toxiproxy in self._toxiproxies:
+            toxiproxy.close()
         containers, networks = remove_leftovers(self.client, self.run_id)
         self.say(f"run {self.run_id}: removed {containers} containers, {networks} networks")
 
     # Access.
 
     def access(self, node: str) -> NodeAccess:
-        spec = self.topology.node(node)
+        spec = self.nodes[node] if node in self.nodes else self.topology.node(node)
         attrs = self._container(node).attrs
         networks = attrs["NetworkSettings"]["Networks"]
         home = networks[self._network_name(spec.provider)]["IPAddress"]
         public = networks.get(self._network_name(PUBLIC), {}).get("IPAddress") or None
-        published = attrs["NetworkSettings"]["Ports"][f"{spec.port}/tcp"][0]["HostPort"]
-        return NodeAccess(home, spec.port, int(published), public)
+        bindings = attrs["NetworkSettings"]["Ports"] or {}
+        published = {port: int(bindings[f"{port}/tcp"][0]["HostPort"])
+                     for port in (*spec.ports, *spec.host_ports) if bindings.get(f"{port}/tcp")}
+        return NodeAccess(home, published, public)
 
     def address(self, node: str) -> str:
         """The address the host uses for a node: public if it has one, else home."""
-        access = self.access(node)
-        return access.public_address or access.address
+        return self.access(node).reach
 
-    def replica_set_states(self) -> dict[str, str]:
-        """Each database member's state (PRIMARY, SECONDARY, ARBITER, OTHER, unreachable)."""
-        return database.member_states(self.topology, self.address)
-
-    def replica_set_primary(self) -> str | None:
-        """The member that says it is primary, if any."""
-        return next((name for name, state in self.replica_set_states().items() if state == "PRIMARY"), None)
+    @property
+    def toxiproxy_urls(self) -> list[str]:
+        """The API of each Toxiproxy shard, on 127.0.0.1."""
+        return [client.base_url for client in self._toxiproxies]
 
     @property
     def public_network(self) -> Network:
@@ -159,7 +175,7 @@ class Stack:
 
     def labels(self, **extra: str) -> dict[str, str]:
         """Labels for anything started for this run, so cleanup finds it."""
-        return self._labels(**extra)
+        return {LABEL_RUN: self.run_id, **extra}
 
     def container_name(self, node: str) -> str:
         return f"outage-{self.run_id}-{node}"
@@ -170,7 +186,7 @@ class Stack:
         for name, container in self._containers.items():
             try:
                 output = container.get_wrapped_container().logs(timestamps=True)
-            except docker.errors.DockerException as err:
+            except DockerException as err:
                 output = f"(logs unavailable: {err})".encode()
             (folder / f"{name}.log").write_bytes(output)
 
@@ -178,14 +194,14 @@ class Stack:
 
     def restart(self, node: str, timeout_s: int = 10) -> None:
         self._container(node, refresh=False).restart(timeout=timeout_s)
-        self._wait_ready([self.topology.node(node)])
+        self._wait_ready([self.nodes[node]])
 
     def kill(self, node: str) -> None:
         self._container(node, refresh=False).kill()
 
     def start_node(self, node: str) -> None:
         self._container(node, refresh=False).start()
-        self._wait_ready([self.topology.node(node)])
+        self._wait_ready([self.nodes[node]])
 
     def pause(self, node: str) -> None:
         self._container(node, refresh=False).pause()
@@ -193,19 +209,17 @@ class Stack:
     def unpause(self, node: str) -> None:
         self._container(node, refresh=False).unpause()
 
-    def exec(self, node: str, argv: list[str], timeout_s: float = 10) -> tuple[int, str]:
-        """Run a command inside a node, bounded by ``timeout`` (exit 124 when it fires)."""
-        result = self._container(node, refresh=False).exec_run(
-            ["timeout", f"{timeout_s:g}", *argv], demux=False)
-        return result.exit_code, (result.output or b"").decode(errors="replace")
+    def exec(self, node: str, argv: list[str], timeout_s: float = 10) -> tuple[int | None, str]:
+        """Run a command inside a node: (exit code, output); the exit code is None when it
+        did not finish within ``timeout_s``."""
+        return readiness.exec_bounded(self._container(node, refresh=False), argv, timeout_s)
 
     def move_floating_ip(self, to: str) -> None:
-        """Hand the floating IP to another proxy, as the 2018 recovery plan tried."""
+        """Hand the floating IP to another public node, as the 2018 recovery plan tried."""
         if self.floating_ip is None or self.floating_holder is None:
-            raise HarnessError("this topology has no floating IP", "add a node with role proxy")
-        target = self.topology.node(to)
-        if target.role is not Role.PROXY:
-            raise HarnessError(f"'{to}' is not a proxy", "move the floating IP to a proxy node")
+            raise HarnessError("this topology has no floating IP", "give one public node floating: true")
+        if not self.topology.node(to).is_public:
+            raise HarnessError(f"'{to}' is not on the public network", "move the floating IP to a public node")
         public = self._network(PUBLIC)
         public.disconnect(self._container(self.floating_holder).id, force=True)
         public.disconnect(self._container(to).id, force=True)
@@ -215,11 +229,52 @@ class Stack:
 
     # Bring-up steps.
 
+    def _plain(self, node: Node) -> Node:
+        """The node with its role expanded into image, command, environment and readiness, and
+        the architecture's UPPER_CASE settings in its environment (under the node's own)."""
+        environment = {key: value for key, value in self.context.settings.items() if key.isupper()}
+        if node.role is None:
+            return node.model_copy(update={"env": {**environment, **node.env}})
+        expanded = ROLES[node.role].expand(node, self.context)
+        # What the topology says of the node wins over the role's defaults.
+        return expanded.model_copy(update={
+            "env": {**expanded.env, **environment, **node.env}, "cpus": node.cpus, "memory": node.memory,
+            "volumes": node.volumes or expanded.volumes, "public": node.public,
+            "floating": node.floating, "depends_on": node.depends_on,
+        })
+
+    def _ensure_images(self) -> dict[str, str]:
+        """Each node's image tag, pulled or built as needed; a missing one names node and profile."""
+        tags: dict[str, str] = {}
+        for name, node in self.nodes.items():
+            if node.build is not None:
+                tags[name] = build_folder(self.client, self.base_dir / node.build, node.name, self.say)
+                continue
+            assert node.image is not None
+            tags[name] = self._present_or_pulled(node.image, name)
+        return tags
+
+    def _present_or_pulled(self, image: str, node: str) -> str:
+        try:
+            self.client.images.get(image)
+            return image
+        except ImageNotFound:
+            pass
+        self.say(f"pulling {image} for node '{node}'")
+        try:
+            self.client.images.pull(image)
+        except DockerException as err:
+            reason = getattr(err, "explanation", None) or str(err).splitlines()[0]
+            raise HarnessError(
+                f"node '{node}': image {image} is not on this machine and cannot be pulled "
+                f"(image profile {self.images.profile.value}): {reason}",
+                "build it (build: a folder with a Dockerfile), load it with `docker load`, or, in the "
+                "local profile, name a Debian equivalent under local_images",
+            ) from None
+        return image
+
     def _network_name(self, provider: str) -> str:
         return f"outage-{self.run_id}-{provider}"
-
-    def _labels(self, **extra: str) -> dict[str, str]:
-        return {LABEL_RUN: self.run_id, **extra}
 
     def _network(self, name: str) -> docker.models.networks.Network:
         return self.client.networks.get(self._network_name(name))
@@ -236,7 +291,7 @@ class Stack:
         at once exhaust), and the public one needs a known subnet for the floating IP."""
         for subnet in NETWORK_RANGE.subnets(new_prefix=24):
             ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet))])
-            network = Network(docker_network_kw={"labels": self._labels(), "driver": "bridge",
+            network = Network(docker_network_kw={"labels": self.labels(), "driver": "bridge",
                                                  "ipam": ipam})
             network.name = self._network_name(name)
             try:
@@ -248,17 +303,25 @@ class Stack:
         raise HarnessError(f"no free /24 left in {NETWORK_RANGE} for network '{name}'",
                            "remove unused Docker networks (`outage down`, `docker network prune`)")
 
-    def _start_toxiproxy(self) -> None:
+    def _start_fabric(self) -> None:
+        """One Toxiproxy container per shard, each joining every provider network with the
+        names of its nodes that live elsewhere as aliases there."""
+        shards = plan_shards(self.topology)
+        with ThreadPoolExecutor(max_workers=max(1, len(shards)), thread_name_prefix="toxiproxy") as pool:
+            started = list(pool.map(self._start_shard, range(len(shards)), shards))
+        upstreams = {n.name: self.container_name(n.name) for n in self.topology.nodes}
+        self.fabric = Fabric(self.topology, started, shards, upstreams)
+        self.fabric.install()
+
+    def _start_shard(self, index: int, names: list[str]) -> Shard:
         providers = list(self.topology.providers)
-        aliases = {
-            p: sorted(n.name for n in self.topology.nodes if n.provider != p) for p in providers
-        }
+        aliases = {p: sorted(n for n in names if self.topology.node(n).provider != p) for p in providers}
         container = (
             DockerContainer(self.images.toxiproxy, command="-host=0.0.0.0")
-            .with_name(f"outage-{self.run_id}-toxiproxy")
+            .with_name(f"outage-{self.run_id}-toxiproxy-{index}")
             .with_network(self._networks[providers[0]])
             .with_network_aliases(*aliases[providers[0]])
-            .with_kwargs(labels=self._labels(**{LABEL_ROLE: "toxiproxy"}))
+            .with_kwargs(labels=self.labels(**{LABEL_ROLE: "toxiproxy"}))
         )
         _publish_on_loopback(container, TOXIPROXY_API_PORT)
         container.start()
@@ -269,35 +332,42 @@ class Stack:
         networks = wrapped.attrs["NetworkSettings"]["Networks"]
         addresses = {p: networks[self._network_name(p)]["IPAddress"] for p in providers}
         port = wrapped.attrs["NetworkSettings"]["Ports"][f"{TOXIPROXY_API_PORT}/tcp"][0]["HostPort"]
-        self.toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + READY_TIMEOUT_S
+        client = ToxiproxyClient(f"http://127.0.0.1:{port}")
+        self._toxiproxies.append(client)
+        deadline = time.monotonic() + 30
         while True:
             try:
-                self.toxiproxy.version()
+                client.version()
                 break
             except HarnessError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        upstreams = {n.name: self.container_name(n.name) for n in self.topology.nodes}
-        self.fabric = Fabric(self.topology, self.toxiproxy, addresses, upstreams)
+        return Shard(client, addresses)
 
-    def _start_node(self, node: Node) -> None:
-        recipe = recipe_for(node, self.context)
-        self._recipes[node.name] = recipe
+    def _start_node(self, node: Node, image: str) -> None:
+        kwargs: dict[str, object] = {
+            "labels": self.labels(**{LABEL_NODE: node.name, LABEL_ROLE: self.topology.node(node.name).role or ""}),
+            "hostname": node.name,
+            "init": True,
+        }
+        if node.cpus:
+            kwargs["nano_cpus"] = round(node.cpus * 1e9)
+        if node.memory:
+            kwargs["mem_limit"] = memory_bytes(node.memory)
+        if node.entrypoint is not None:
+            kwargs["entrypoint"] = node.entrypoint
+        if node.volumes:
+            kwargs["volumes"] = {self._volume(node.name, name): {"bind": mount, "mode": "rw"}
+                                 for name, mount in node.volumes.items()}
         container = (
-            DockerContainer(recipe.image, command=recipe.command, env=dict(recipe.env))
+            DockerContainer(image, command=node.command, env=dict(node.env))
             .with_name(self.container_name(node.name))
             .with_network(self._networks[node.provider])
             .with_network_aliases(node.name)
-            .with_kwargs(
-                labels=self._labels(**{LABEL_NODE: node.name, LABEL_ROLE: node.role.value}),
-                hostname=node.name,
-                init=True,
-                **({"nano_cpus": round(node.cpus * 1e9)} if node.cpus else {}),
-            )
+            .with_kwargs(**kwargs)
         )
-        for port in (node.port, *recipe.host_ports):
+        for port in (*node.ports, *node.host_ports):
             _publish_on_loopback(container, port)
         container.start()
         self._containers[node.name] = container
@@ -305,36 +375,45 @@ class Stack:
             fixed_ip = self.floating_ip if node.name == self.floating_holder else None
             self._network(PUBLIC).connect(container.get_container_id(), ipv4_address=fixed_ip)
 
-    def _start_nodes(self, nodes: list[Node]) -> None:
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="start") as pool:
-            list(pool.map(self._start_node, nodes))
+    def _volume(self, node: str, name: str) -> str:
+        """A named volume of this run, labelled so cleanup removes it with the containers."""
+        volume = self.client.volumes.create(name=f"outage-{self.run_id}-{node}-{name}", labels=self.labels())
+        return str(volume.name)
+
+    def _start_nodes(self, nodes: list[Node], images: dict[str, str]) -> None:
+        with ThreadPoolExecutor(max_workers=START_WORKERS, thread_name_prefix="start") as pool:
+            list(pool.map(lambda node: self._start_node(node, images[node.name]), nodes))
         self._wait_ready(nodes)
 
     def _wait_ready(self, nodes: list[Node]) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        pending = {n.name for n in nodes}
+        """Poll each node's readiness check until it passes, its own timeout passes, or it exits."""
+        started = time.monotonic()
+        pending = {n.name: n for n in nodes if n.ready is not None}
         while pending:
-            for name in sorted(pending):
+            for name, node in sorted(pending.items()):
+                assert node.ready is not None
                 container = self._container(name)
                 if container.status in ("exited", "dead"):
                     raise HarnessError(
-                        f"node '{name}' exited during start-up; its last output:\n"
-                        f"{container.logs(tail=30).decode(errors='replace')}",
+                        f"node '{name}' exited during start-up (status {container.attrs['State']['ExitCode']}); "
+                        f"its last output:\n{self._tail(container)}",
                         "fix the node's configuration; `outage up` shows the same output",
                     )
-                access = self.access(name)
-                if self._recipes[name].ready(access.address, access.port):
-                    pending.discard(name)
-            if pending and time.monotonic() > deadline:
-                logs = "\n".join(
-                    f"--- {name}:\n{self._container(name).logs(tail=12).decode(errors='replace')}"
-                    for name in sorted(pending))
-                raise HarnessError(
-                    f"nodes not ready after {READY_TIMEOUT_S} s: {', '.join(sorted(pending))}\n{logs}",
-                    "fix what their output above says",
-                )
+                if readiness.passes(node.ready, node, self.access(name).reach, container):
+                    del pending[name]
+                elif time.monotonic() - started > node.ready.timeout:
+                    raise HarnessError(
+                        f"node '{name}' was not ready within {node.ready.timeout:g} s: its check "
+                        f"({readiness.describe(node.ready, node)}) never passed; its last "
+                        f"{LOG_LINES_ON_FAILURE} lines of output:\n{self._tail(container)}",
+                        "fix what its output says, or the node's ready: check",
+                    )
             if pending:
-                time.sleep(0.2)
+                time.sleep(READY_POLL_S)
+
+    @staticmethod
+    def _tail(container: docker.models.containers.Container) -> str:
+        return container.logs(tail=LOG_LINES_ON_FAILURE).decode(errors="replace").rstrip() or "(no output)"
 
     def _container(self, node: str, refresh: bool = True) -> docker.models.containers.Container:
         try:

@@ -1,25 +1,24 @@
-"""The MongoDB tier: members as containers, the replica set initiated as MongoDB's is.
-
-Both tiers are configured the same way: members start uninitialised and
-advertise their stack names; the harness sends `replSetInitiate` with a
-configuration derived from the topology (members, arbiters, priorities,
-election timings) to one member. Real tier: `mongod` from the mongo:7.0 image.
-Emulated tier: fixtures/mongoemu, which says so in buildInfo.
-"""
+"""Replica-set members and arbiters as roles, and the set-up that initiates the set."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from harness.errors import HarnessError
-from harness.stack.recipe import Recipe, StackContext
-from harness.topology import Node, Role, Topology
+from harness.extensions import ROLES, SETUPS
+from harness.roles import Role, StackContext, StackSetup
+from harness.topology import Node, Topology
 
+if TYPE_CHECKING:
+    from harness.stack import Stack
+
+MEMBER, ARBITER = "mongo", "arbiter"
 REPLICA_SET = "rs0"
 INITIATE_TIMEOUT_S = 90
 # MongoDB's defaults; a scenario may set others (and the report says so).
@@ -27,8 +26,15 @@ DEFAULT_HEARTBEAT_MS = 2000
 DEFAULT_ELECTION_TIMEOUT_MS = 10000
 
 
+class MemberSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Election priority: the highest available member becomes primary (MongoDB's default 1).
+    priority: float | None = Field(default=None, ge=0, le=1000)
+
+
 def members(topology: Topology) -> list[Node]:
-    return topology.by_role(Role.MONGO, Role.ARBITER)
+    return topology.by_role(MEMBER, ARBITER)
 
 
 def mongo_uri(topology: Topology, **options: str) -> str:
@@ -38,36 +44,30 @@ def mongo_uri(topology: Topology, **options: str) -> str:
     return f"mongodb://{hosts}/?{query}"
 
 
-def member_recipe(node: Node, ctx: StackContext) -> Recipe:
+def _member(node: Node, ctx: StackContext) -> Node:
     if ctx.images.mongo:
         command = ["mongod", "--replSet", REPLICA_SET, "--port", str(node.port), "--bind_ip_all"]
-        return Recipe(ctx.images.mongo, command, ready=answers_hello)
-    command = ["python", "-m", "fixtures.mongoemu", "--me", f"{node.name}:{node.port}",
-               "--port", str(node.port), "--bind", "0.0.0.0", "--replset", REPLICA_SET,
-               # Inside the container's own filesystem: survives a kill or restart of the node.
-               "--data-dir", "/var/lib/mongoemu"]
-    if node.role is Role.ARBITER:
-        command.append("--arbiter")
-    return Recipe(ctx.images.node, command, ready=answers_hello)
-
-
-def answers_hello(address: str, port: int) -> bool:
-    try:
-        with _direct(address, port, timeout_ms=500) as client:
-            client.admin.command("hello")
-        return True
-    except PyMongoError:
-        return False
+        image = ctx.images.mongo
+    else:
+        command = ["python", "-m", "fixtures.mongoemu", "--me", f"{node.name}:{node.port}",
+                   "--port", str(node.port), "--bind", "0.0.0.0", "--replset", REPLICA_SET,
+                   # Inside the container's own filesystem: survives a kill or restart of the node.
+                   "--data-dir", "/var/lib/mongoemu"]
+        if node.role == ARBITER:
+            command.append("--arbiter")
+        image = ctx.images.node
+    return Node(name=node.name, provider=node.provider, image=image, command=command, ports=node.ports,
+                ready={"tcp": {}})
 
 
 def replica_set_config(topology: Topology, settings: dict[str, Any]) -> dict[str, Any]:
     config_members = []
     for index, node in enumerate(members(topology)):
         member: dict[str, Any] = {"_id": index, "host": f"{node.name}:{node.port}"}
-        if node.role is Role.ARBITER:
+        if node.role == ARBITER:
             member["arbiterOnly"] = True
-        elif node.priority is not None:
-            member["priority"] = node.priority
+        elif node.role_settings is not None and node.role_settings.priority is not None:
+            member["priority"] = node.role_settings.priority
         config_members.append(member)
     return {
         "_id": REPLICA_SET,
@@ -84,12 +84,12 @@ def initiate(topology: Topology, address_of: Callable[[str], str], settings: dic
              say: Callable[[str], None]) -> str:
     """Initiate the set and wait for a primary; returns the primary's name."""
     config = replica_set_config(topology, settings)
-    data_bearing = [n for n in members(topology) if n.role is Role.MONGO]
+    data_bearing = [n for n in members(topology) if n.role == MEMBER]
     if not data_bearing:
         raise HarnessError("the topology has no mongo member", "add nodes with role mongo")
     # MongoDB initiates from the member that receives the command; start with the
     # preferred one so the first election is quick.
-    seed = max(data_bearing, key=lambda n: n.priority if n.priority is not None else 1)
+    seed = max(data_bearing, key=_priority)
     with _direct(address_of(seed.name), seed.port, timeout_ms=5000) as client:
         try:
             client.admin.command("replSetInitiate", config)
@@ -117,6 +117,11 @@ def initiate(topology: Topology, address_of: Callable[[str], str], settings: dic
         time.sleep(0.25)
     raise HarnessError(f"no primary within {INITIATE_TIMEOUT_S} s of replSetInitiate",
                        "look at the members' container logs")
+
+
+def _priority(node: Node) -> float:
+    settings = node.role_settings
+    return settings.priority if settings is not None and settings.priority is not None else 1.0
 
 
 def state_from_hello(hello: dict[str, Any]) -> str:
@@ -153,3 +158,25 @@ def describe_tier(address: str, port: int) -> str:
 def _direct(address: str, port: int, timeout_ms: int) -> MongoClient:
     return MongoClient(address, port, directConnection=True, serverSelectionTimeoutMS=timeout_ms,
                        connectTimeoutMS=timeout_ms, socketTimeoutMS=max(timeout_ms, 2000))
+
+
+def _initiate(stack: Stack, nodes: list[Node]) -> None:
+    first = nodes[0]
+    tier = describe_tier(stack.address(first.name), first.port or 0)
+    stack.notes["database tier"] = tier
+    stack.say(f"database tier: {tier}")
+    primary = initiate(stack.topology, stack.address, stack.context.settings, stack.say)
+    stack.say(f"replica set has a primary: {primary}")
+
+
+def replica_set_primary(stack: Stack) -> str | None:
+    """The member that says it is primary, if any, asked from the host."""
+    states = member_states(stack.topology, stack.address)
+    return next((name for name, state in states.items() if state == "PRIMARY"), None)
+
+
+ROLES.register(Role(MEMBER, "a data-bearing MongoDB replica-set member (mongod, or the emulator)", _member,
+                    ports=(27017,), options=MemberSettings))
+ROLES.register(Role(ARBITER, "a voting, data-less MongoDB replica-set member", _member, ports=(27017,)))
+SETUPS.register(StackSetup("mongodb-replica-set", (MEMBER, ARBITER), _initiate,
+                           settings=("heartbeat_ms", "election_timeout_ms")))

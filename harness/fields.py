@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer
 from pydantic_core import PydanticCustomError
 
-from harness.scenario.durations import (
+from harness.durations import (
     ACCEPTED_DURATIONS,
     ACCEPTED_OFFSETS,
     format_duration,
