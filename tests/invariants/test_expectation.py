@@ -1,4 +1,5 @@
-from harness.invariants import Verdict, check_invariants, judge
+from harness.invariants import Verdict, check_invariants
+from harness.invariants.expectation import judge
 from harness.scenario import resolve
 
 
@@ -49,6 +50,13 @@ def test_judging_a_whole_run_gives_one_verdict_per_declared_invariant(scenario, 
     verdicts = check_invariants(run, history.build())
     assert [v.id for v in verdicts] == ["front-up"]
     assert judge(verdicts, run.expect).passed
+
+
+def test_judging_a_whole_run_turns_an_unjudgeable_check_into_a_verdict_not_judged(scenario, history) -> None:
+    history.requests("front", 0, 60)  # the cut never started
+    (verdict,) = check_invariants(resolve(scenario, "as-was"), history.build())
+    assert verdict.inconclusive and not verdict.held
+    assert verdict.summary.startswith("could not be judged: fault 'cut' never started")
 
 
 def test_verdicts_and_outcomes_survive_a_json_round_trip() -> None:

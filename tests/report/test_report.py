@@ -6,7 +6,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from harness.invariants import Verdict, judge
+from harness.errors import HarnessError
+from harness.invariants import Verdict
+from harness.invariants.expectation import judge
 from harness.report import RunRecord, load_run, rebuild_index, write_run
 
 from .crafted_run import crafted_record
@@ -68,7 +70,7 @@ def test_junit_has_one_case_per_invariant_plus_the_outcome_and_no_failures_when_
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("7", "0", "0")
     assert len(cases) == 7
     broke = next(c for c in cases if c.get("name") == "api-recovers-without-restart")
-    assert broke.findtext("system-out").startswith("broke as expected: front answered again 9.5 s")
+    assert broke.findtext("system-out").startswith("broke as expected: floating answered again 9.5 s")
 
 
 def test_junit_counts_each_surprise_as_a_failure_carrying_the_summary(tmp_path: Path, record: RunRecord) -> None:
@@ -108,7 +110,23 @@ def test_a_loaded_run_renders_again(tmp_path: Path, run_dir: Path) -> None:
 
 
 def test_loading_a_folder_without_a_journal_says_what_is_wrong(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="is .* a run folder"):
+    with pytest.raises(HarnessError, match="journal.json does not exist") as caught:
+        load_run(tmp_path)
+    assert caught.value.fix == "give a run folder under reports/"
+
+
+def test_a_journal_of_the_old_format_asks_for_a_new_run(tmp_path: Path, run_dir: Path) -> None:
+    raw = json.loads((run_dir / "journal.json").read_text(encoding="utf-8"))
+    (tmp_path / "journal.json").write_text(json.dumps({**raw, "format": 1}), encoding="utf-8")
+    with pytest.raises(HarnessError, match="has journal format 1; this harness reads format 2"):
+        load_run(tmp_path)
+
+
+def test_a_journal_whose_scenario_no_longer_validates_is_refused_by_name(tmp_path: Path, run_dir: Path) -> None:
+    raw = json.loads((run_dir / "journal.json").read_text(encoding="utf-8"))
+    raw["scenario"]["probes"] = {"smtp_delivery": {"every": "1s"}}  # the format-1 probes mapping
+    (tmp_path / "journal.json").write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(HarnessError, match="is not a journal this harness can read"):
         load_run(tmp_path)
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from harness.scenario import format_duration, parse_duration, parse_offset
+from harness.durations import format_duration, parse_duration, parse_offset
 
 
 @pytest.mark.parametrize(

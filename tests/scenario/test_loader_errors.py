@@ -71,14 +71,13 @@ def test_a_missing_field_is_reported_on_the_mapping_that_lacks_it(chicago_text: 
     assert error.line == line_containing(text, "fault: {kind: provider-outage, mode")
 
 
-def test_a_port_clash_names_the_node_that_already_has_the_port(chicago_text: str) -> None:
+def test_two_nodes_may_listen_on_the_same_port(chicago_text: str) -> None:
+    # Ports need not be unique across the stack: nodes sharing one get their own Toxiproxy shard.
     text = chicago_text.replace(
-        "{name: api-2, role: api, provider: west}", "{name: api-2, role: api, provider: west, port: 9100}"
-    ).replace("{name: api-3, role: api, provider: east}", "{name: api-3, role: api, provider: east, port: 9100}", 1)
-    error = error_for(text)
-    assert error.field == "topology.nodes[4].port"
-    assert error.message == "port 9100 is already used by node 'api-2'"
-    assert error.line == line_containing(text, "name: api-3")
+        "{name: api-2, role: api, provider: west}", "{name: api-2, role: api, provider: west, ports: [9100]}"
+    ).replace("{name: api-3, role: api, provider: east}", "{name: api-3, role: api, provider: east, ports: [9100]}", 1)
+    topology = parse_scenario(text, FILE).topology
+    assert topology.node("api-2").ports == topology.node("api-3").ports == [9100]
 
 
 def test_expect_broken_must_name_declared_invariants(chicago_text: str) -> None:
@@ -104,9 +103,15 @@ def test_a_reference_to_a_node_only_in_one_architecture_names_that_architecture(
     assert "in architecture 'as-fixed'" in error.message
 
 
-def test_moving_the_floating_ip_to_a_non_proxy_is_refused(chicago_text: str) -> None:
-    error = error_for(chicago_text.replace("to: proxy-2}", "to: api-1}"))
-    assert error.message == "node 'api-1' has role api, not proxy"
+def test_moving_the_floating_ip_to_a_node_that_is_not_public_is_refused(chicago_text: str) -> None:
+    error = error_for(chicago_text.replace("to: proxy-2}", "to: mongo-1}"))
+    assert error.field == "timeline[2].action.to"
+    assert error.message == "node 'mongo-1' is not public, so it cannot take the floating IP"
+
+
+def test_the_floating_ip_may_move_to_any_public_node(chicago_text: str) -> None:
+    # Not only to a proxy, as before: an API leg is public too.
+    parse_scenario(chicago_text.replace("to: proxy-2}", "to: api-1}"), FILE)
 
 
 def test_an_entry_past_the_end_of_the_timeline_is_refused(chicago_text: str) -> None:
@@ -116,9 +121,12 @@ def test_an_entry_past_the_end_of_the_timeline_is_refused(chicago_text: str) -> 
 
 
 def test_an_invariant_needs_the_probe_that_feeds_it(chicago_text: str) -> None:
-    error = error_for(chicago_text.replace("  smtp_delivery: {every: 1s}\n", ""))
-    assert error.field == "invariants[0]"
-    assert "smtp_delivery" in error.hint
+    text = chicago_text.replace("  - {id: mail, kind: mail_delivery, every: 1s}\n", "")
+    error = error_for(text)
+    assert [p.field for p in error.problems] == ["invariants[0].probe", "invariants[1].target"]
+    assert error.message == "unknown probe 'mail'"
+    assert error.line == line_containing(text, "probe: mail")
+    assert error.hint == "known probes: front, legs, rs"
 
 
 def test_an_unimportable_extension_fails_at_load_time(chicago_text: str) -> None:

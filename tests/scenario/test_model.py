@@ -31,10 +31,12 @@ def test_asking_for_an_unknown_architecture_suggests_the_known_ones(chicago_text
 
 def test_a_load_without_for_lasts_until_the_timeline_ends(chicago_text: str) -> None:
     text = chicago_text.replace(
-        "timeline:\n", "timeline:\n  - id: users\n    at: t+1m\n    load: {kind: api-users, rate: 2}\n"
+        "timeline:\n",
+        "timeline:\n  - id: spam\n    at: t+1m\n    load: {kind: flood, targets: ['role:smtp'], domain: mailstack.test,"
+        " attackers: 2, total: 100, rate: 2}\n",
     )
     run = resolve(parse_scenario(text), "as-was", time_scale=1)
-    assert run.scheduled("users").stop_s == run.timeline_end_s == 960
+    assert run.scheduled("spam").stop_s == run.timeline_end_s == 960
 
 
 def test_a_scenario_dumped_to_json_validates_back_to_the_same_scenario(chicago_text: str) -> None:
