@@ -39,6 +39,7 @@ class StackContext:
     run_id: str
     architecture: str = ""
     settings: dict[str, str] = field(default_factory=dict)  # the architecture's settings
+    loads: dict[str, Any] = field(default_factory=dict)  # the run's loads, by timeline id
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,9 @@ def run_scenario(
 ) -> RunResult:
     started_at = datetime.now(UTC)
     run_dir = reports_dir / f"{started_at:%Y%m%d-%H%M%S}-{run.scenario.name}-{run.architecture}"
-    stack = Stack(run.topology, images, client=client, settings=stack_settings(run),
-                  architecture=run.architecture, base_dir=Path(scenario_file).parent, say=say)
+    loads = {item.id: item.entry.load for item in run.schedule if item.entry.load is not None}
+    stack = Stack(run.topology, images, client=client, settings=stack_settings(run), architecture=run.architecture,
+                  loads=loads, base_dir=Path(scenario_file).parent, say=say)
     with signals_raise(), stack:
         history = History()
         try:
@@ -86,6 +87,7 @@ def run_scenario(
             seed=seed,
             profile=images.profile.value,
             database_tier=stack.notes.get("database tier", "no database in this topology"),
+            notes={key: value for key, value in stack.notes.items() if key != "database tier"},
             time_scale=run.time_scale,
             started_at=started_at.isoformat(timespec="seconds"),
         )

@@ -1,8 +1,7 @@
 """The harness's locustfile: ``locust -f harness/load/locustfile.py`` (master or worker).
 
-Users: ``SmtpFloodUser`` (attackers), ``LegitSenderUser`` (legitimate mail),
-``ApiInboxUser`` (inbox reads through the front); name the one to run on the
-master's command line. Options: see options.py.
+Users: ``SmtpFloodUser`` (attackers) and ``LegitSenderUser`` (legitimate mail);
+name the one to run on the master's command line. Options: see options.py.
 
 - Worker: its SMTP users share one Traffic (its part of the rate and count,
   by worker index), whose observations ride on every stats report.
@@ -22,12 +21,11 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner
 
-from harness.load.api_users import ApiInboxUser
 from harness.load.options import add_options
 from harness.load.record_log import RecordLog
 from harness.load.smtp_users import LegitSenderUser, SmtpFloodUser, SmtpUser
 
-__all__ = ["ApiInboxUser", "LegitSenderUser", "SmtpFloodUser"]
+__all__ = ["LegitSenderUser", "SmtpFloodUser"]
 
 REPORT_KEY = "outage_harness"
 # Workers report every second instead of every three: load.stats and refusal

@@ -7,6 +7,7 @@ the broken windows on both clocks), then the overview chart.
 
 from __future__ import annotations
 
+import json
 from html import escape
 from pathlib import Path
 
@@ -159,11 +160,14 @@ def _scenario_facts(record: RunRecord) -> str:
         f"<td>{escape(n.provider)}</td><td>{', '.join(map(str, n.ports)) or '-'}</td></tr>"
         for n in run.topology.nodes
     )
+    notes = "".join(f"<tr><td>{escape(k)}</td><td class='mono'>{escape(json.dumps(v))}</td></tr>"
+                    for k, v in record.meta.notes.items())
     left_out = run.scenario.architecture(run.architecture).without
     return (
         f"<h2>Incident</h2><p>{escape(run.scenario.incident)}</p>"
         + (f"<p>Played without: {escape(', '.join(left_out))}</p>" if left_out else "")
         + (f"<h2>Settings of {escape(run.architecture)}</h2><table>{settings}</table>" if settings else "")
+        + (f"<h2>Sized for this machine at the start of the run</h2><table>{notes}</table>" if notes else "")
         + "<h2>Topology</h2><table><tr><th>node</th><th>role or image</th><th>provider</th><th>ports</th></tr>"
         + nodes + "</table>"
     )

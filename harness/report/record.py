@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.events import ENDS, STARTS
@@ -22,6 +22,8 @@ class RunMeta:
     database_tier: str  # "mongod 7.0" or "emulator": never let the emulator pass for MongoDB
     time_scale: float
     started_at: str  # ISO 8601, wall clock
+    # What the stack's set-ups decided for this machine (a calibrated leg's CPU share), by name.
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def emulated(self) -> bool:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
@@ -77,10 +78,12 @@ class Stack:
         run_id: str | None = None,
         settings: dict[str, str] | None = None,
         architecture: str = "",
+        loads: dict[str, Any] | None = None,
         base_dir: Path | None = None,
         say: Say = lambda _: None,
     ) -> None:
         """``settings``: the architecture's (UPPER_CASE ones are every node's environment);
+        ``loads``: the run's loads by timeline id (a set-up may size a node by them);
         ``base_dir``: where ``build:`` folders are found (the scenario file's folder)."""
         self.topology = topology
         self.images = images
@@ -88,11 +91,12 @@ class Stack:
         self.run_id = run_id or f"r{time.strftime('%H%M%S')}{secrets.token_hex(2)}"
         self.say = say
         self.base_dir = base_dir or Path.cwd()
-        self.context = StackContext(topology, images, self.run_id, architecture, dict(settings or {}))
+        self.context = StackContext(topology, images, self.run_id, architecture, dict(settings or {}),
+                                    dict(loads or {}))
         # Every node as a plain one (roles expanded), by name.
         self.nodes: dict[str, Node] = {}
-        # What set-ups found out, for the journal (e.g. "database tier").
-        self.notes: dict[str, str] = {}
+        # What set-ups found out or decided, for the journal ("database tier", calibrations).
+        self.notes: dict[str, Any] = {}
         self._networks: dict[str, Network] = {}
         self._containers: dict[str, DockerContainer] = {}
         self._toxiproxies: list[ToxiproxyClient] = []

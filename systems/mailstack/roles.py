@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.extensions import ROLES
 from harness.roles import Role, StackContext
@@ -25,6 +25,14 @@ MAIL_DOMAIN = "mailstack.test"
 FRONT_PORT = 80
 # Host-only ports (metrics, HAProxy stats) sit at a fixed offset from the node's port.
 SIDE_PORT_OFFSET = 10000
+
+
+class LegSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Size the leg at the start of the run so the run's flood asks this many times what it
+    # sustains (systems.mailstack.calibration); instead of a cpus share tuned to one machine.
+    saturation: float | None = Field(default=None, gt=0, le=100)
 
 
 class ProxySettings(BaseModel):
@@ -110,7 +118,7 @@ def _proxy(node: Node, ctx: StackContext) -> Node:
 ROLES.register(Role(SMTP, "an inbound SMTP server of the mail stack (aiosmtpd)", _smtp, ports=(2525,),
                     public=True, needs=(MEMBER, ARBITER), check=_check))
 ROLES.register(Role(API, "one API leg of the mail stack (FastAPI)", _api, ports=(8001,), public=True,
-                    needs=(MEMBER, ARBITER), check=_check))
+                    needs=(MEMBER, ARBITER), options=LegSettings, check=_check))
 ROLES.register(Role(PROXY, "the HAProxy front of the API legs; holds the floating IP unless a spare",
                     _proxy, ports=(8080,), public=True, options=ProxySettings, needs=(API,),
                     floating=lambda settings: not (settings is not None and settings.spare), check=_check))
