@@ -22,13 +22,18 @@ from pymongo import MongoClient, ReadPreference
 from harness.fabric import CutMode
 from harness.runtime.images import ImageSet
 from harness.stack import Stack
-from harness.stack.database import members, mongo_uri
 from harness.topology_file import load_topology
+from systems.mongodb.roles import member_states, members, mongo_uri, replica_set_primary
 
 TOPOLOGIES = Path(__file__).parents[2] / "fixtures" / "topologies"
 FAST = {"heartbeat_ms": "250", "election_timeout_ms": "1500"}
 ROUNDS = int(os.environ.get("FABRIC_JEPSEN_ROUNDS", "20"))
 WRITERS = 3
+
+
+def states(stack: Stack) -> dict[str, str]:
+    """Every member's state, asked of it directly from the host."""
+    return member_states(stack.topology, stack.address)
 
 
 def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -79,18 +84,18 @@ def one_provider_set(docker_engine: docker.DockerClient, images: ImageSet) -> It
 
 
 def test_isolating_the_primarys_provider_elects_another_and_the_old_one_steps_down(spread_set: Stack) -> None:
-    old = spread_set.replica_set_primary()
+    old = replica_set_primary(spread_set)
     assert old is not None
     links = spread_set.fabric.links_of_provider(spread_set.topology.node(old).provider)
     spread_set.fabric.cut(links, CutMode.BLACKHOLE)
     try:
-        wait_until(lambda: spread_set.replica_set_primary() not in (None, old), 30, "a primary outside the cut provider")
-        wait_until(lambda: spread_set.replica_set_states()[old] == "SECONDARY", 30, "the old primary to step down")
+        wait_until(lambda: replica_set_primary(spread_set) not in (None, old), 30, "a primary outside the cut provider")
+        wait_until(lambda: states(spread_set)[old] == "SECONDARY", 30, "the old primary to step down")
         during = client_writes(spread_set, 2, "/tmp/isolated.jsonl", "fabric.isolation")
         assert any(write["ok"] for write in during), "no majority write from the client went through"
     finally:
         spread_set.fabric.restore(links)
-    wait_until(lambda: sorted(spread_set.replica_set_states().values()) == ["PRIMARY", "SECONDARY", "SECONDARY"],
+    wait_until(lambda: sorted(states(spread_set).values()) == ["PRIMARY", "SECONDARY", "SECONDARY"],
                30, "the old primary to rejoin as a secondary")
 
 
@@ -103,7 +108,7 @@ def test_cutting_the_one_database_provider_leaves_clients_without_a_primary_unti
         during = client_writes(one_provider_set, 3, "/tmp/cut.jsonl", "fabric.cut", prefix="cut")
         assert during and not any(write["ok"] for write in during), "a write got through a total cut"
         # Inside dbhost the set is whole: it keeps its primary, only nobody outside can reach it.
-        assert one_provider_set.replica_set_primary() is not None
+        assert replica_set_primary(one_provider_set) is not None
     finally:
         one_provider_set.fabric.restore(links)
     after = client_writes(one_provider_set, 3, "/tmp/healed.jsonl", "fabric.cut", prefix="healed")
@@ -151,14 +156,14 @@ def test_random_partitions_lose_no_majority_acknowledged_write(spread_set: Stack
     assert len(acknowledged) > ROUNDS, f"too few acknowledged writes to judge anything: {len(acknowledged)}"
 
     def converged() -> bool:
-        states = spread_set.replica_set_states()
-        if sorted(states.values()) != ["PRIMARY", "SECONDARY", "SECONDARY"]:
+        now = states(spread_set)
+        if sorted(now.values()) != ["PRIMARY", "SECONDARY", "SECONDARY"]:
             return False
-        documents = [documents_on(spread_set, member, "jepsen.ops") for member in states]
+        documents = [documents_on(spread_set, member, "jepsen.ops") for member in now]
         return all(other == documents[0] for other in documents[1:])
 
     wait_until(converged, 60, f"every member to hold the same documents (seed {seed})")
-    primary = spread_set.replica_set_primary()
+    primary = replica_set_primary(spread_set)
     assert primary is not None
     stored = documents_on(spread_set, primary, "jepsen.ops")
     lost = sorted(acknowledged - set(stored))

@@ -19,17 +19,19 @@ import httpx
 import pytest
 
 from harness.actions import ActionContext, run_action
+from harness.events import ACTION_END, ACTION_START
 from harness.history import Event, History
 from harness.load.flood import FloodHandle, FloodRunner
-from harness.load.ledger import FLOOD
-from harness.probes.mail_ledger import MailLedgerProbe
+from harness.load.ledger import BLOCKLIST_PROBE, FLOOD
+from harness.loads.flood import Flood
+from harness.probes.smtp import MAIL_STORED, SMTP_SEND
 from harness.runtime.images import ImageSet
-from harness.scenario.timeline import BlockIps, Flood
 from harness.stack import Stack
-from harness.stack.database import members
-from harness.stack.mail_roles import API_KEY, FRONT_PORT, SIDE_PORT_OFFSET
-from harness.topology import Role
 from harness.topology_file import load_topology
+from systems.mailstack.block_ips import BlockIps
+from systems.mailstack.ledger import DatabaseLedger
+from systems.mailstack.roles import MAIL_DOMAIN, SIDE_PORT_OFFSET, SMTP
+from systems.mongodb.roles import members
 
 pytestmark = pytest.mark.docker
 TOPOLOGY = Path(__file__).parents[2] / "fixtures" / "topologies" / "mail_stack.yaml"
@@ -47,7 +49,7 @@ class FloodRun:
     block_started: float
     block_ended: float
     server_metrics: dict[str, dict]
-    missing_mail: int | None  # None: no primary answered the final count
+    ledger_line: str  # what the ledger's final count said
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +57,15 @@ def flood_run(docker_engine: docker.DockerClient, images: ImageSet,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[FloodRun]:
     with Stack(load_topology(TOPOLOGY), images, client=docker_engine) as stack:
         history = History()
-        spec = Flood(kind="flood", attackers=4, total=TOTAL, rate=RATE, legit_rate=LEGIT_RATE)
+        spec = Flood(kind="flood", targets=[f"role:{SMTP}"], domain=MAIL_DOMAIN, attackers=4, total=TOTAL,
+                     rate=RATE, legit_rate=LEGIT_RATE)
         handle = FloodRunner().start(stack, spec, history, 20180813, tmp_path_factory.mktemp("flood"),
                                      duration_s=90)
         try:
             deadline = time.monotonic() + 60
             while handle.ledger.totals(FLOOD)["accepted"] < BLOCK_AFTER and time.monotonic() < deadline:
                 time.sleep(0.2)
-            actions = ActionContext(stack, history, API_KEY, front_url=lambda: f"http://{stack.floating_ip}:{FRONT_PORT}",
-                                    attacker_ips=lambda _: handle.attacker_ips)
+            actions = ActionContext(stack, history, load_addresses=lambda _: handle.attacker_ips)
             run_action(BlockIps(kind="block-ips", from_load="flood"), "block", actions)
             assert handle.wait(120), "the flood should end once its count is spent"
         finally:
@@ -71,16 +73,17 @@ def flood_run(docker_engine: docker.DockerClient, images: ImageSet,
         port_of = stack.topology.port_of
         metrics = {node.name: httpx.get(f"http://{stack.address(node.name)}:{port_of(node.name) + SIDE_PORT_OFFSET}"
                                         "/metrics", timeout=5).json()
-                   for node in stack.topology.by_role(Role.SMTP)}
-        ledger = MailLedgerProbe(history, 1.0, {n.name: (stack.access(n.name).address, port_of(n.name))
-                                                for n in members(stack.topology)})
+                   for node in stack.topology.by_role(SMTP)}
+        # The flood's legitimate mail is recorded under the load's id ("flood"): its ledger counts it.
+        ledger = DatabaseLedger("flood", history, 1.0, {n.name: (stack.access(n.name).address, port_of(n.name))
+                                                        for n in members(stack.topology)})
         try:
-            missing = ledger.reconcile()
+            line = ledger.finish() or ""
         finally:
             ledger.close()
-        (block_start,), (block_end,) = history.events("action.start", "block"), history.events("action.end", "block")
+        (block_start,), (block_end,) = history.events(ACTION_START, "block"), history.events(ACTION_END, "block")
         assert block_end.ok, block_end.data
-        yield FloodRun(stack, history, handle, block_start.t, block_end.t, metrics, missing)
+        yield FloodRun(stack, history, handle, block_start.t, block_end.t, metrics, line)
 
 
 def test_servers_see_four_attacker_addresses_and_exactly_the_counts_locust_reported(flood_run: FloodRun) -> None:
@@ -102,8 +105,8 @@ def test_servers_see_four_attacker_addresses_and_exactly_the_counts_locust_repor
 def test_every_server_refuses_the_attackers_soon_after_the_block(flood_run: FloodRun) -> None:
     attackers = set(flood_run.handle.attacker_ips)
     propagation: dict[str, float | None] = {}
-    for node in flood_run.stack.topology.by_role(Role.SMTP):
-        probes = [e for e in flood_run.history.events("blocklist.probe", node.name)
+    for node in flood_run.stack.topology.by_role(SMTP):
+        probes = [e for e in flood_run.history.events(BLOCKLIST_PROBE, node.name)
                   if e.t >= flood_run.block_started and e.data["ip"] in attackers]
         refused_from = refused_for_good(probes)
         propagation[node.name] = None if refused_from is None else max(0.0, refused_from - flood_run.block_ended)
@@ -114,14 +117,15 @@ def test_every_server_refuses_the_attackers_soon_after_the_block(flood_run: Floo
 
 
 def test_legitimate_senders_keep_getting_their_mail_stored(flood_run: FloodRun) -> None:
-    sends = flood_run.history.events("smtp.send")
+    sends = flood_run.history.events(SMTP_SEND)
+    assert {e.source for e in sends} == {"flood"}
     legit_ips = set(flood_run.handle.legit_ips)
     assert sends and {e.data["sender_ip"] for e in sends} == legit_ips
     assert not legit_ips & set(flood_run.handle.attacker_ips)
     assert all(e.data["accepted"] for e in sends), [e.data for e in sends if not e.data["accepted"]][:3]
     assert any(e.t > flood_run.block_ended for e in sends), "legitimate mail should keep arriving after the block"
-    assert flood_run.missing_mail == 0
-    final = [e for e in flood_run.history.events("mail.stored") if e.data["final"]]
+    assert flood_run.ledger_line.endswith(": 0 accepted message(s) missing"), flood_run.ledger_line
+    final = [e for e in flood_run.history.events(MAIL_STORED) if e.data["final"]]
     assert len(final) == len(sends) and all(e.data["copies"] == 1 for e in final)
 
 

@@ -7,8 +7,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from harness.events import LOAD_STATS
 from harness.history import History
-from harness.load.ledger import FLOOD, LoadLedger
+from harness.load.ledger import BLOCKLIST_PROBE, FLOOD, FLOOD_ATTEMPT, LoadLedger
 from harness.load.master import LOCUSTFILE, REPO, LocustMaster, MasterSpec
 from harness.load.tail import RecordTail
 
@@ -45,10 +46,10 @@ def test_two_workers_send_exactly_the_total_and_everything_reaches_the_history(
     assert ledger.totals(FLOOD) == {"attempts": TOTAL, "accepted": TOTAL, "refused": 0, "temp_failed": 0,
                                     "errors": 0}
     assert sum(accepted.values()) == TOTAL, "the sink counts what Locust reported, no more, no less"
-    attempts = history.events("flood.attempt")
+    attempts = history.events(FLOOD_ATTEMPT)
     assert len(attempts) == TOTAL and {e.data["sample_fraction"] for e in attempts} == {1.0}
-    probes = history.events("blocklist.probe", "sink")
+    probes = history.events(BLOCKLIST_PROBE, "sink")
     assert probes and not any(e.data["refused"] for e in probes)
-    assert history.events("load.stats")[-1].data["attempts"] == TOTAL
+    assert history.events(LOAD_STATS)[-1].data["attempts"] == TOTAL
     csv_history = (tmp_path / "flood_stats_history.csv").read_text()
     assert "SMTP" in csv_history and "accepted" in csv_history

@@ -6,11 +6,11 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.load.settings import MAX_ATTACKERS, MAX_DURATION_S, MAX_TOTAL, settle
-from harness.scenario.timeline import Flood
+from harness.loads.flood import Flood
 
 
 def flood(**overrides: object) -> Flood:
-    fields: dict[str, object] = {"kind": "flood", "attackers": 4, "total": 300_000, "rate": 350.0,
+    fields: dict[str, object] = {"kind": "flood", "targets": ["role:smtp"], "domain": "mailstack.test", "attackers": 4, "total": 300_000, "rate": 350.0,
                                  "ramp": "30s", "legit_rate": 5.0}
     return Flood.model_validate({**fields, **overrides})
 
