@@ -26,8 +26,8 @@ from harness.fabric import CutMode  # noqa: E402
 from harness.runtime.engine import docker_client  # noqa: E402
 from harness.runtime.setup import prepare  # noqa: E402
 from harness.stack import Stack  # noqa: E402
-from harness.stack.database import mongo_uri  # noqa: E402
 from harness.topology_file import load_topology  # noqa: E402
+from systems.mongodb.roles import member_states, mongo_uri, replica_set_primary  # noqa: E402
 from emulator_throughput import print_throughput  # noqa: E402
 
 TOPOLOGY = REPO / "fixtures/topologies/three_member_set.yaml"
@@ -36,7 +36,7 @@ TRIAL_LIMIT_S = 60
 
 def settled(stack: Stack) -> bool:
     """One primary and every other member a secondary again."""
-    return sorted(stack.replica_set_states().values()) == ["PRIMARY", "SECONDARY", "SECONDARY"]
+    return sorted(member_states(stack.topology, stack.address).values()) == ["PRIMARY", "SECONDARY", "SECONDARY"]
 
 
 def writes_since(stack: Stack, out: str, since: float) -> list[dict]:
@@ -57,7 +57,7 @@ def main() -> None:
         for trial in range(1, args.trials + 1):
             while not settled(stack):
                 time.sleep(0.5)
-            old = stack.replica_set_primary()
+            old = replica_set_primary(stack)
             assert old is not None
             out = f"/tmp/trial-{trial}.jsonl"
             stack.exec("client", ["sh", "-c", f"python -m fixtures.majority_writer '{uri}' "
@@ -82,8 +82,8 @@ def main() -> None:
                 continue
             timings.append(recovered - cut_at)
             print(f"trial {trial}: cut {old} ({provider}): first majority write after "
-                  f"{timings[-1]:.1f} s, new primary {stack.replica_set_primary()}", flush=True)
-    print(f"database: {stack.database_tier}")
+                  f"{timings[-1]:.1f} s, new primary {replica_set_primary(stack)}", flush=True)
+    print(f"database: {stack.notes.get('database tier', 'unknown')}")
     if timings:
         print(f"median failover {statistics.median(timings):.1f} s over {len(timings)} trials "
               f"(min {min(timings):.1f} s, max {max(timings):.1f} s); MongoDB documents about 12 s")
