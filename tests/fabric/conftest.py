@@ -25,6 +25,16 @@ def stack(docker_engine: docker.DockerClient, images: ImageSet) -> Iterator[Stac
 
 @pytest.fixture
 def look(stack: Stack) -> Look:
+    return looker(stack)
+
+
+@pytest.fixture
+def look_in() -> Callable[[Stack], Look]:
+    """``look`` for a stack of the test's own."""
+    return looker
+
+
+def looker(stack: Stack) -> Look:
     """Connect from inside one node to another by name, and echo a line."""
 
     def looking(from_node: str, to_node: str, timeout_s: float = 1.5) -> dict:
