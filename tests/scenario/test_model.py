@@ -1,5 +1,6 @@
 import pytest
 
+from harness.errors import HarnessError
 from harness.scenario import parse_scenario, resolve
 
 
@@ -16,6 +17,13 @@ def test_resolving_scales_offsets_and_durations_but_not_grace(chicago_text: str)
 def test_the_files_time_scale_applies_unless_overridden(chicago_text: str) -> None:
     scenario = parse_scenario(chicago_text)
     assert resolve(scenario, "as-was").time_scale == scenario.time_scale == 0.08
+
+
+@pytest.mark.parametrize("scale", [0, -0.5])
+def test_a_time_scale_that_is_not_positive_is_refused_with_a_fix(chicago_text: str, scale: float) -> None:
+    with pytest.raises(HarnessError, match="the time scale must be positive") as caught:
+        resolve(parse_scenario(chicago_text), "as-was", time_scale=scale)
+    assert "twenty times faster" in caught.value.fix
 
 
 def test_an_architecture_with_its_own_topology_replaces_the_scenarios(chicago_text: str) -> None:
