@@ -278,7 +278,7 @@ def _volumes(value: Any, at: FieldPath, problems: list[Problem]) -> dict[str, st
     return volumes
 
 
-TOPOLOGY_KEYS = ("compose", "place", "providers", "nodes")
+TOPOLOGY_KEYS = ("compose", "place", "providers", "nodes", "local_images")
 
 
 def expand_topology(raw: Any, folder: Path, at: FieldPath) -> tuple[Any, list[Problem]]:
@@ -299,4 +299,7 @@ def expand_topology(raw: Any, folder: Path, at: FieldPath) -> tuple[Any, list[Pr
     providers = dict(raw.get("providers") or {})
     for provider in place.values():
         providers.setdefault(provider, {})
-    return {"providers": providers, "nodes": nodes + list(raw.get("nodes") or [])}, []
+    expanded = {"providers": providers, "nodes": nodes + list(raw.get("nodes") or [])}
+    if "local_images" in raw:
+        expanded["local_images"] = raw["local_images"]
+    return expanded, []

@@ -212,9 +212,17 @@ class Node(BaseModel):
         return self.ports[0] if self.ports else None
 
 
+class LocalImage(Strict):
+    """What stands in for an upstream image in the local profile, where nothing can be pulled."""
+
+    debian: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9+.-]+$")]] = Field(min_length=1)
+
+
 class Topology(Strict):
     providers: dict[ProviderName, Provider]
     nodes: list[Node] = Field(min_length=1)
+    # Upstream images (as nodes name them) -> their stand-ins in the local profile.
+    local_images: dict[str, LocalImage] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Topology:

@@ -4,6 +4,8 @@
 The writes are a probe's successful observations, each carrying the write's id
 (an exec probe that prints ``{"id": ...}``); what is there at the end is the
 output of a later operator action (an exec that prints ``{"ids": [...]}``).
+Only writes acknowledged before that read started are judged: a later one
+cannot be in it.
 ``may_lose`` excuses the writes acknowledged in a window after a fault starts,
 where the system's own design says it may lose them (replication lag).
 """
@@ -15,9 +17,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.events import ACTION_END
+from harness.events import ACTION_END, FAULT_START
 from harness.extensions import INVARIANTS
 from harness.fields import Duration
+from harness.history import Event
 from harness.invariants import InvariantSpec
 from harness.invariants.context import JudgeContext, Unjudgeable
 from harness.invariants.verdict import Verdict
@@ -29,7 +32,8 @@ SAMPLE = 20  # ids listed in the verdict
 
 
 class MayLose(Strict):
-    """Writes acknowledged from when ``from`` (a fault) starts until ``for`` later may be lost."""
+    """Writes acknowledged from when ``from`` (a fault) starts until ``for`` later may be lost
+    (acknowledged: when the answer came, not when the write was sent)."""
 
     from_: str = Field(alias="from")
     for_: Duration = Field(alias="for")
@@ -51,14 +55,16 @@ class WritesKept(InvariantSpec):
             yield from scope.entry(("may_lose", "from"), self.may_lose.from_, "fault")
 
     def check(self, ctx: JudgeContext) -> Verdict:
+        read_at = ctx.started(self.read)
         acknowledged = {str(e.data[self.key]): e for events in ctx.observations(self.writes).values()
-                        for e in events if e.ok and self.key in e.data}
+                        for e in events if e.ok and self.key in e.data and _answered_at(e) < read_at}
         if not acknowledged:
-            raise Unjudgeable(f"probe '{self.writes}' recorded no acknowledged write with a '{self.key}'")
+            raise Unjudgeable(f"probe '{self.writes}' recorded no write with a '{self.key}' acknowledged "
+                              f"before '{self.read}' started")
         found = self._found(ctx)
         excused_from, excused_until = self._excused(ctx)
         lost = sorted((e for i, e in acknowledged.items() if i not in found), key=lambda e: e.t)
-        counted = [e for e in lost if not excused_from <= e.t <= excused_until]
+        counted = [e for e in lost if not excused_from <= _answered_at(e) <= excused_until]
         excused = len(lost) - len(counted)
         measured: dict[str, Any] = {
             "acknowledged": len(acknowledged),
@@ -91,7 +97,14 @@ class WritesKept(InvariantSpec):
         return {str(i) for i in output[self.read_key]}
 
     def _excused(self, ctx: JudgeContext) -> tuple[float, float]:
+        """From when the fault began to be applied (its start event comes once it is in force)."""
         if self.may_lose is None:
             return (1.0, 0.0)  # an empty window
         start = ctx.started(self.may_lose.from_)
-        return (start, start + self.may_lose.for_)
+        applying = start - float(ctx.events(FAULT_START, self.may_lose.from_)[0].data.get("apply_ms") or 0) / 1000
+        return (applying, start + self.may_lose.for_)
+
+
+def _answered_at(event: Event) -> float:
+    """When the acknowledgement came: the write's start plus how long it took."""
+    return event.t + (event.latency_ms or 0.0) / 1000

@@ -68,6 +68,7 @@ class ImageSet:
     proxy: str
     toxiproxy: str
     mongo: str | None
+    base: str | None = None  # the local profile's Debian base image, for stand-ins of upstream images
 
     @property
     def database_tier(self) -> str:
@@ -106,7 +107,7 @@ def ensure_images(client: docker.DockerClient, profile: Profile, say: Say) -> Im
     base = _ensure_base_image(client, say)
     toxiproxy = _ensure_toxiproxy_image(client, say)
     node = _ensure_node_image(client, base, upstream=False, say=say)
-    return ImageSet(profile, node=node, proxy=node, toxiproxy=toxiproxy, mongo=None)
+    return ImageSet(profile, node=node, proxy=node, toxiproxy=toxiproxy, mongo=None, base=base)
 
 
 def stack_requirements() -> list[str]:
@@ -339,4 +340,18 @@ def build_folder(client: docker.DockerClient, folder: Path, node: str, say: Say)
     except APIError as err:
         raise HarnessError(f"node '{node}': building {folder} failed: {err.explanation or err}",
                            "fix the Dockerfile or what it copies") from None
+    return tag
+
+
+def debian_stand_in(client: docker.DockerClient, base: str, packages: list[str], say: Say) -> str:
+    """An image of Debian packages on the local base image: what the local profile runs where a
+    scenario names an upstream image it cannot pull (Debian's redis-server for redis:7.2).
+    apt reads the mirror the base image was bootstrapped from."""
+    dockerfile = (f"FROM {base}\nRUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+                  f"--no-install-recommends {' '.join(sorted(packages))} >/dev/null && rm -rf /var/lib/apt/lists/*\n")
+    tag = f"outage-harness/debian:{_digest(dockerfile)}"
+    if _present(client, tag):
+        return tag
+    say(f"building {tag} with Debian's {', '.join(sorted(packages))}")
+    _build(client, tag, dockerfile, {})
     return tag

@@ -36,7 +36,7 @@ from harness.fabric import Fabric
 from harness.fabric.fabric import Shard, plan_shards
 from harness.fabric.toxiproxy import ToxiproxyClient
 from harness.roles import StackContext
-from harness.runtime.images import ImageSet, Profile, build_folder
+from harness.runtime.images import ImageSet, Profile, build_folder, debian_stand_in
 from harness.stack import readiness
 from harness.stack.cleanup import LABEL_NODE, LABEL_ROLE, LABEL_RUN, remove_leftovers
 from harness.topology import Node, Topology, memory_bytes, start_layers
@@ -259,11 +259,17 @@ class Stack:
         return tags
 
     def _present_or_pulled(self, image: str, node: str) -> str:
+        """The image as named, when here or pullable; in the local profile, else its stand-in."""
         try:
             self.client.images.get(image)
             return image
         except ImageNotFound:
             pass
+        stand_in = self.topology.local_images.get(image)
+        if self.images.profile is Profile.LOCAL and stand_in is not None and self.images.base is not None:
+            tag = debian_stand_in(self.client, self.images.base, stand_in.debian, self.say)
+            self.notes[f"image {image}"] = f"local stand-in {tag}: Debian's {', '.join(stand_in.debian)}"
+            return tag
         self.say(f"pulling {image} for node '{node}'")
         try:
             self.client.images.pull(image)
@@ -273,7 +279,7 @@ class Stack:
                 f"node '{node}': image {image} is not on this machine and cannot be pulled "
                 f"(image profile {self.images.profile.value}): {reason}",
                 "build it (build: a folder with a Dockerfile), load it with `docker load`, or, in the "
-                "local profile, name a Debian equivalent under local_images",
+                "local profile, name Debian packages that stand in for it under topology.local_images",
             ) from None
         return image
 
