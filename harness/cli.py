@@ -24,7 +24,7 @@ from harness.durations import format_duration
 from harness.scenario import Scenario, ScenarioError, load_scenario, resolve
 from harness.stack import Stack, remove_leftovers
 from harness.stack.cleanup import signals_raise
-from harness.topology_file import load_topology
+from harness.topology_file import compose_topology, load_topology
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -38,9 +38,17 @@ def _say(message: str) -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     from harness.runtime.setup import prepare
 
-    topology = load_topology(Path(args.topology))
+    if (args.topology is None) == (args.compose is None):
+        raise HarnessError("give either --topology FILE or --compose FILE --place FILE",
+                           "e.g. outage up --compose compose.yaml --place place.yaml")
+    if args.compose is not None and args.place is None:
+        raise HarnessError("--compose needs --place: which provider each service lives in",
+                           "write a YAML file with one line per service, `redis-1: east`")
+    topology = (load_topology(Path(args.topology)) if args.topology is not None
+                else compose_topology(Path(args.compose), Path(args.place)))
+    base_dir = Path(args.topology or args.compose).parent
     images = prepare(args.profile)
-    stack = Stack(topology, images, client=docker_client(), say=_say)
+    stack = Stack(topology, images, client=docker_client(), base_dir=base_dir, say=_say)
     with signals_raise():
         try:
             stack.start()
@@ -61,6 +69,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     if stack.floating_ip and stack.floating_holder:
         console.print(f"floating IP {stack.floating_ip} is on {stack.floating_holder}")
     console.print(f"Toxiproxy API: {', '.join(stack.toxiproxy_urls) or '-'}")
+    for name, note in stack.notes.items():
+        console.print(f"{name}: {note}")
     return EXIT_OK
 
 
@@ -174,8 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="bring a topology up and print how to reach each node")
-    up.add_argument("--topology", required=True, help="YAML file with providers and nodes "
+    up.add_argument("--topology", help="YAML file with providers and nodes "
                     "(a scenario file works too: its topology is used)")
+    up.add_argument("--compose", help="a compose file whose services become the nodes (with --place)")
+    up.add_argument("--place", help="YAML mapping each compose service to its provider")
     up.add_argument("--profile", choices=["upstream", "local"], default=None,
                     help="image profile (default: upstream when images can be pulled)")
     up.set_defaults(handler=cmd_up)

@@ -1,7 +1,8 @@
 """pytest plugin: every scenario file is a test per architecture.
 
 `pytest scenarios/` collects `scenarios/<file>.yaml::<architecture>` items (any
-YAML file in a folder named `scenarios`), so `-k as-fixed`, `--junitxml` and
+YAML file in a folder named `scenarios`, and any file named `scenario.yaml`, as
+an example's), so `-k as-fixed`, `--junitxml` and
 the usual reporting work. A run passes when its verdicts match the
 expectation its architecture declares. Options: --time-scale, --seed, --profile.
 """
@@ -31,7 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
+    if file_path.suffix in (".yaml", ".yml") and (file_path.parent.name == "scenarios"
+                                                  or file_path.stem == "scenario"):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,8 @@ def parse_scenario(text: str, source: str = "<scenario>", check_imports: bool = 
 
 
 def load_topology(path: str | Path) -> Topology:
-    """A topology file (providers and nodes), or a scenario file's `topology:`,
-    with the same file-and-line errors as scenarios."""
+    """A topology file (providers and nodes, or compose: and place:), or a scenario file's
+    `topology:`, with the same file-and-line errors as scenarios."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -86,22 +87,24 @@ def load_topology(path: str | Path) -> Topology:
     tree = _read_yaml(text, str(path))
     at: FieldPath = ("topology",) if "topology" in tree else ()
     data = _plain(tree, str(path))
-    if at:
-        data = data["topology"]
+    return topology_from(data["topology"] if at else data, str(path), file.parent,
+                         lambda sub: line_in(tree, (*at, *sub)))
 
-    def line_of(sub: FieldPath) -> int | None:
-        return line_in(tree, (*at, *sub))
 
+def topology_from(data: Any, source: str, folder: Path,
+                  line_of: Callable[[FieldPath], int | None] = lambda _: None) -> Topology:
+    """Validate topology data read from ``source`` (a compose form is expanded from ``folder``)."""
     load_kinds()
-    problems = raw_topology_problems({"topology": data})
+    data, problems = expand_topology(data, folder, ("topology",))
+    problems += raw_topology_problems({"topology": data})
     if problems:
         stripped = [replace(p, path=p.path[1:]) for p in problems]
-        raise ScenarioError(stripped, str(path)).located(str(path), line_of)
+        raise ScenarioError(stripped, source).located(source, line_of)
     try:
         return Topology.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc.errors(), Topology), str(path)).located(
-            str(path), line_of) from None
+        raise ScenarioError(problems_from_validation(exc.errors(), Topology), source).located(
+            source, line_of) from None
 
 
 def _read_yaml(text: str, source: str) -> Any:
