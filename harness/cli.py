@@ -152,7 +152,7 @@ def _print_result(result: RunResult) -> None:
     expected_broken = set(result.record.run.expect.broken)
     for verdict in result.record.verdicts:
         expected = "breaks" if verdict.id in expected_broken else "holds"
-        observed = "holds" if verdict.held else "[red]breaks[/]"
+        observed = {"holds": "holds", "breaks": "[red]breaks[/]"}.get(verdict.state, f"[yellow]{verdict.state}[/]")
         table.add_row(verdict.id, expected, observed, verdict.summary)
     console.print(table)
     mark = "[green]PASS[/]" if result.passed else "[bold red]FAIL[/]"

@@ -85,7 +85,7 @@ class ScenarioRun(pytest.Item):
             broken = set(result.record.run.expect.broken)
             for verdict in result.record.verdicts:
                 expected = "breaks" if verdict.id in broken else "holds"
-                observed = "holds" if verdict.held else "breaks"
+                observed = verdict.state
                 flag = "  " if expected == observed else "!!"
                 lines.append(f"{flag} {verdict.id}: expected {expected}, {observed}: {verdict.summary}")
             lines.append(f"report: {result.run_dir / 'report.html'}")

@@ -22,11 +22,18 @@ class Verdict:
 
     @classmethod
     def unjudged(cls, id: str, kind: str, reason: str) -> Verdict:
-        return cls(id=id, kind=kind, held=False, summary=f"could not be judged: {reason}", inconclusive=True)
+        return cls(id=id, kind=kind, held=False, summary=f"not judged: {reason}", inconclusive=True)
 
     @property
     def broken(self) -> bool:
         return not self.held and not self.inconclusive
+
+    @property
+    def state(self) -> str:
+        """What was observed, in words: "holds", "breaks" or "not judged"."""
+        if self.inconclusive:
+            return "not judged"
+        return "holds" if self.held else "breaks"
 
     def to_json(self) -> dict[str, Any]:
         raw = asdict(self)

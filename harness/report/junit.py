@@ -30,7 +30,7 @@ def junit_tree(record: RunRecord) -> ET.ElementTree:
         case = ET.SubElement(suite, "testcase", classname=classname, name=verdict.id, time="0")
         if verdict.inconclusive:
             errors += 1
-            ET.SubElement(case, "error", message=verdict.summary, type="inconclusive")
+            ET.SubElement(case, "error", message=verdict.summary, type="not judged")
         elif verdict.broken and verdict.id not in expected:
             failures += 1
             ET.SubElement(case, "failure", message=verdict.summary, type="broken")

@@ -41,7 +41,7 @@ def test_an_inconclusive_verdict_fails_the_run_even_when_expected_to_break() -> 
     outcome = judge([Verdict.unjudged("a", "availability", "the fault never started")], ["a"])
     assert not outcome.passed
     assert outcome.observed_broken == []
-    assert "could not be judged: the fault never started" in outcome.mismatches[0]
+    assert "not judged: the fault never started" in outcome.mismatches[0]
 
 
 def test_judging_a_whole_run_gives_one_verdict_per_declared_invariant(scenario, history) -> None:
@@ -56,7 +56,7 @@ def test_judging_a_whole_run_turns_an_unjudgeable_check_into_a_verdict_not_judge
     history.requests("front", 0, 60)  # the cut never started
     (verdict,) = check_invariants(resolve(scenario, "as-was"), history.build())
     assert verdict.inconclusive and not verdict.held
-    assert verdict.summary.startswith("could not be judged: fault 'cut' never started")
+    assert verdict.summary.startswith("not judged: fault 'cut' never started")
 
 
 def test_verdicts_and_outcomes_survive_a_json_round_trip() -> None:
