@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.report.html import CSS, REPORT
 from harness.report.journal import JOURNAL, read_journal
 
@@ -28,7 +29,7 @@ def rebuild_index(reports_dir: str | Path) -> Path:
                 f"<td>{escape(meta['database_tier'])}</td><td>{meta['time_scale']:g}</td>"
                 f"<td>{escape(meta['started_at'])}</td><td>{escape(outcome['summary'])}</td></tr>"
             )))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (HarnessError, KeyError, TypeError) as exc:
             rows.append(("", f"<tr class='surprise'><td>{link}</td><td colspan='8'>unreadable journal: "
                              f"{escape(str(exc))}</td></tr>"))
     rows.sort(key=lambda row: row[0], reverse=True)
