@@ -2,12 +2,14 @@
 
 Exit status: 0 when every verdict matches its expectation, 1 when one does not,
 2 for bad input or environment (always with a message saying what to do),
-3 for a harness bug (the traceback goes to reports/internal-error.log).
+3 for a harness bug (the traceback goes to reports/internal-error.log), 130
+after Ctrl-C and 143 after SIGTERM (a run stopped so writes what it gathered).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -17,17 +19,20 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import HarnessError
+from harness.repeats import PassRule, Tally, tally
 from harness.report import load_run, rebuild_index, write_run
 from harness.runner import RunResult, run_scenario
 from harness.runtime.engine import docker_client
 from harness.durations import format_duration
 from harness.scenario import Scenario, ScenarioError, load_scenario, resolve
 from harness.stack import Stack, remove_leftovers
-from harness.stack.cleanup import signals_raise
+from harness.stack.cleanup import Terminated, signals_raise
 from harness.topology_file import compose_topology, load_topology
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+# As shells report a process ended by a signal: 128 + its number.
+EXIT_CTRL_C, EXIT_SIGTERM = 128 + 2, 128 + 15
 INTERNAL_ERROR_LOG = Path("reports") / "internal-error.log"
 
 
@@ -49,16 +54,24 @@ def cmd_up(args: argparse.Namespace) -> int:
     base_dir = Path(args.topology or args.compose).parent
     images = prepare(args.profile)
     stack = Stack(topology, images, client=docker_client(), base_dir=base_dir, say=_say)
-    with signals_raise():
+    # The stack lives as long as this process: Ctrl-C or SIGTERM removes it, and its reaper
+    # removes it should this process die any other way.
+    with signals_raise(), stack:
+        _print_access(stack)
+        console.print(f"run {stack.run_id} is up; Ctrl-C removes it")
         try:
-            stack.start()
-        except BaseException:
-            stack.stop()
-            raise
-    table = Table(title=f"run {stack.run_id} is up (`outage down` removes it)")
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            console.print(f"removing run {stack.run_id}")
+    return EXIT_OK
+
+
+def _print_access(stack: Stack) -> None:
+    table = Table(title=f"run {stack.run_id}")
     for column in ("node", "role or image", "provider", "from the host", "on its network", "public"):
         table.add_column(column)
-    for node in topology.nodes:
+    for node in stack.topology.nodes:
         access = stack.access(node.name)
         plain = stack.nodes[node.name]
         published = ", ".join(f"127.0.0.1:{host} -> {port}" for port, host in access.published.items()) or "-"
@@ -71,7 +84,6 @@ def cmd_up(args: argparse.Namespace) -> int:
     console.print(f"Toxiproxy API: {', '.join(stack.toxiproxy_urls) or '-'}")
     for name, note in stack.notes.items():
         console.print(f"{name}: {note}")
-    return EXIT_OK
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -128,6 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario = load_scenario(path)
         for architecture in _architectures(scenario, args.arch):
             plans.append((path, resolve(scenario, architecture, args.time_scale)))
+    _check_writable(Path(args.reports))
     images = prepare(args.profile)
     client = docker_client()
     console.print(f"image profile: [bold]{images.profile.value}[/]   database tier: "
@@ -136,13 +149,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     results: list[RunResult] = []
     for path, run in plans:
         seed = run.scenario.seed if args.seed is None else args.seed
-        console.rule(f"{run.scenario.name} / {run.architecture}  (time scale {run.time_scale:g}, seed {seed})")
-        results.append(run_scenario(run, scenario_file=str(path), images=images, client=client,
-                                    reports_dir=Path(args.reports), seed=seed, say=_say,
-                                    locust_ui=args.locust_ui))
-        _print_result(results[-1])
+        for repeat in range(1, args.repeat + 1):
+            of = f", run {repeat} of {args.repeat}" if args.repeat > 1 else ""
+            console.rule(f"{run.scenario.name} / {run.architecture}  (time scale {run.time_scale:g}, seed {seed}{of})")
+            results.append(run_scenario(run, scenario_file=str(path), images=images, client=client,
+                                        reports_dir=Path(args.reports), seed=seed, say=_say,
+                                        locust_ui=args.locust_ui))
+            _print_result(results[-1])
     _print_summary(results, time.monotonic() - started, Path(args.reports))
-    return EXIT_OK if all(r.passed for r in results) else EXIT_MISMATCH
+    if args.repeat == 1:
+        return EXIT_OK if all(r.passed for r in results) else EXIT_MISMATCH
+    tallies = tally(r.record for r in results)
+    _print_tallies(tallies, args.pass_rule)
+    return EXIT_OK if all(t.passed(args.pass_rule) for t in tallies) else EXIT_MISMATCH
+
+
+def _print_tallies(tallies: list[Tally], rule: PassRule) -> None:
+    for entry in tallies:
+        table = Table(title=f"{entry.scenario} / {entry.architecture}: {entry.matched} of {entry.runs} runs "
+                            f"matched their expectation", title_justify="left")
+        for column in ("invariant", "expected", "held", "broke", "not judged", "flipped"):
+            table.add_column(column)
+        for invariant, seen in entry.states.items():
+            expected = "breaks" if invariant in entry.expected_broken else "holds"
+            table.add_row(invariant, expected, f"{seen['holds']}/{entry.runs}", f"{seen['breaks']}/{entry.runs}",
+                          f"{seen['not judged']}/{entry.runs}",
+                          "[red]yes[/]" if invariant in entry.flipped() else "no")
+        console.print(table)
+        mark = "[green]PASS[/]" if entry.passed(rule) else "[bold red]FAIL[/]"
+        console.print(f"{mark} by the pass rule '{rule}'")
+
+
+def _check_writable(folder: Path) -> None:
+    """Before any container starts: a run that cannot write its report would be lost."""
+    probe = folder / f".writable-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise HarnessError(f"cannot write to the reports folder {folder}: {err.strerror or err}",
+                           "pass --reports DIR with a folder you can write") from None
 
 
 def _print_result(result: RunResult) -> None:
@@ -179,11 +226,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} runs: give 1 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outage", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    up = commands.add_parser("up", help="bring a topology up and print how to reach each node")
+    up = commands.add_parser("up", help="bring a topology up, print how to reach each node, keep it until Ctrl-C")
     up.add_argument("--topology", help="YAML file with providers and nodes "
                     "(a scenario file works too: its topology is used)")
     up.add_argument("--compose", help="a compose file whose services become the nodes (with --place)")
@@ -204,6 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     run.add_argument("--profile", choices=["upstream", "local"], default=None)
     run.add_argument("--reports", default="reports", help="where run folders are written")
+    run.add_argument("--repeat", type=_positive, default=1,
+                     help="run each scenario and architecture N times and tally each invariant")
+    run.add_argument("--pass-rule", choices=["all", "majority"], default="all",
+                     help="with --repeat: all runs must match their expectation (default), or a majority")
     run.add_argument("--locust-ui", action="store_true",
                      help="serve Locust's web UI for floods on 127.0.0.1 (its URL is printed)")
     run.set_defaults(handler=cmd_run)
@@ -212,13 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--profile", choices=["upstream", "local"], default=None)
     demo.add_argument("--time-scale", type=float, default=None)
     demo.set_defaults(handler=cmd_run, scenarios=["scenarios"], arch="all", seed=None,
-                      reports="reports", locust_ui=False)
+                      reports="reports", locust_ui=False, repeat=1, pass_rule="all")
 
     report = commands.add_parser("report", help="re-render a run folder's report from its journal")
     report.add_argument("run_dir")
     report.set_defaults(handler=cmd_report)
 
-    down = commands.add_parser("down", help="remove what outage runs left behind")
+    down = commands.add_parser("down", help="remove what outage runs left behind (or a run still in use, by --run)")
     down.add_argument("--run", default=None, help="only this run id (default: every run)")
     down.set_defaults(handler=cmd_down)
     return parser
@@ -231,9 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     except (HarnessError, ScenarioError) as err:
         console.print(f"[bold red]error:[/] {err}")
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted; everything this run started was removed[/]")
-        return 130
+    except KeyboardInterrupt as err:
+        signal_name = "SIGTERM" if isinstance(err, Terminated) else "Ctrl-C"
+        console.print(f"[yellow]stopped by {signal_name}; everything this run started was removed, and the "
+                      "history it gathered is in its report folder[/]")
+        return EXIT_SIGTERM if isinstance(err, Terminated) else EXIT_CTRL_C
     except Exception as err:  # noqa: BLE001 - the last line of defence: no bare traceback
         INTERNAL_ERROR_LOG.parent.mkdir(parents=True, exist_ok=True)
         INTERNAL_ERROR_LOG.write_text(traceback.format_exc())

@@ -23,16 +23,18 @@ from harness.events import FAULT_END, FAULT_START, LOAD_START
 from harness.faults import FaultContext
 from harness.history import History
 from harness.invariants import check_invariants
-from harness.invariants.expectation import judge
+from harness.invariants.expectation import interrupted_outcome, judge
+from harness.invariants.verdict import Verdict
 from harness.loads import LoadContext, RunningLoad
 from harness.probes import PeriodicProbe, ProbeContext
 from harness.report import RunMeta, RunRecord, rebuild_index, write_run
 from harness.runtime.images import ImageSet
 from harness.scenario import ResolvedRun, ScheduledEntry
 from harness.stack import Stack
-from harness.stack.cleanup import signals_raise
+from harness.stack.cleanup import Terminated, signals_raise
 
 Say = Callable[[str], None]
+DEPENDENCY_CHECK_S = 2.0
 
 
 @dataclass
@@ -74,12 +76,16 @@ def run_scenario(
     loads = {item.id: item.entry.load for item in run.schedule if item.entry.load is not None}
     stack = Stack(run.topology, images, client=client, settings=stack_settings(run), architecture=run.architecture,
                   loads=loads, base_dir=Path(scenario_file).parent, say=say)
+    history = History()
+    interruption: BaseException | None = None
     with signals_raise(), stack:
-        history = History()
         try:
             _play(run, stack, history, _LoadPlan(seed, run_dir / "load", locust_ui, say), say)
+        except BaseException as err:  # noqa: BLE001 - kept, written down, and raised again below
+            interruption = err
+            say(f"the run stopped at t={history.now():.1f} s ({_reason(err)}); writing what it gathered")
         finally:
-            stack.save_logs(run_dir / "logs")
+            _save_logs(stack, run_dir / "logs", say)
         meta = RunMeta(
             run_id=stack.run_id,
             scenario_file=scenario_file,
@@ -90,13 +96,44 @@ def run_scenario(
             notes={key: value for key, value in stack.notes.items() if key != "database tier"},
             time_scale=run.time_scale,
             started_at=started_at.isoformat(timespec="seconds"),
+            interrupted=None if interruption is None else f"at t={history.now():.1f} s: {_reason(interruption)}",
         )
-    verdicts = check_invariants(run, history)
-    outcome = judge(verdicts, run.expect)
+    if interruption is None:
+        verdicts = check_invariants(run, history)
+        outcome = judge(verdicts, run.expect)
+    else:
+        verdicts = [Verdict.unjudged(i.id, i.kind, f"the run was interrupted ({meta.interrupted})")  # type: ignore[attr-defined]
+                    for i in run.scenario.invariants]
+        outcome = interrupted_outcome(verdicts, run.expect, meta.interrupted or "")
     record = RunRecord.of(meta, run, history, verdicts, outcome)
-    write_run(run_dir, record)
-    rebuild_index(reports_dir)
+    _write(run_dir, record, reports_dir)
+    if interruption is not None:
+        raise interruption
     return RunResult(record, run_dir)
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, Terminated):
+        return "SIGTERM"
+    if isinstance(err, KeyboardInterrupt):
+        return "Ctrl-C"
+    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
+
+
+def _save_logs(stack: Stack, folder: Path, say: Say) -> None:
+    try:
+        stack.save_logs(folder)
+    except (OSError, HarnessError) as err:
+        say(f"could not save the nodes' logs in {folder}: {err}")
+
+
+def _write(run_dir: Path, record: RunRecord, reports_dir: Path) -> None:
+    try:
+        write_run(run_dir, record)
+        rebuild_index(reports_dir)
+    except OSError as err:
+        raise HarnessError(f"cannot write the run's reports in {run_dir}: {err.strerror or err}",
+                           "make the reports folder writable, or pass --reports DIR") from None
 
 
 @dataclass
@@ -148,7 +185,7 @@ def _play_timeline(probes: list[PeriodicProbe], run: ResolvedRun, stack: Stack, 
     try:
         for thread in threads:
             thread.start()
-        _wait_with_progress(run, history, live, say)
+        _wait_with_progress(run, stack, history, live, say)
         # New work stops with the timeline; the grace is for what was already accepted.
         for probe in probes:
             if probe.stops_with_timeline:
@@ -157,12 +194,27 @@ def _play_timeline(probes: list[PeriodicProbe], run: ResolvedRun, stack: Stack, 
             thread.join(timeout=120)
         say(f"timeline done; grace {run.grace_s:.0f} s for what was accepted to land")
         _sleep_until(history, run.run_end_s)
-    finally:
-        loads.stop_all()
-        for probe in probes:
-            probe.stop()
-        if stack.fabric is not None:
-            stack.fabric.heal_all()
+    except BaseException:
+        _wind_down(probes, stack, loads, say)
+        raise
+    if failures := _wind_down(probes, stack, loads, say):
+        raise failures[0]
+
+
+def _wind_down(probes: list[PeriodicProbe], stack: Stack, loads: _LoadPlan, say: Say) -> list[Exception]:
+    """Stop every load and probe and heal every link, whatever fails on the way (a crashed
+    probe must not leave the others running or a link cut); returns what failed."""
+    steps: list[Callable[[], object]] = [loads.stop_all, *(probe.stop for probe in probes)]
+    if stack.fabric is not None:
+        steps.append(stack.fabric.heal_all)
+    failures: list[Exception] = []
+    for step in steps:
+        try:
+            step()
+        except Exception as err:  # noqa: BLE001 - every step runs; the first failure is raised after
+            say(f"while winding the run down: {err}")
+            failures.append(err)
+    return failures
 
 
 def _play_entry(run: ResolvedRun, item: ScheduledEntry, stack: Stack, history: History,
@@ -219,11 +271,15 @@ def _sleep_until(history: History, t: float) -> None:
         time.sleep(min(remaining, 0.5))
 
 
-def _wait_with_progress(run: ResolvedRun, history: History, live: _Live, say: Say) -> None:
-    """One progress line every few seconds until the timeline ends."""
-    next_line = 0.0
+def _wait_with_progress(run: ResolvedRun, stack: Stack, history: History, live: _Live, say: Say) -> None:
+    """One progress line every few seconds until the timeline ends; the run's own dependencies
+    (engine, Toxiproxy, nodes) checked every two: a run without them would judge nonsense."""
+    next_line = next_check = 0.0
     while history.now() < run.timeline_end_s:
         now = history.now()
+        if now >= next_check:
+            stack.check_dependencies()
+            next_check = now + DEPENDENCY_CHECK_S
         if now >= next_line:
             say(_progress_line(run, history, live, now))
             next_line = now + 5

@@ -49,3 +49,10 @@ def judge(verdicts: Sequence[Verdict], expect: Expectation | Iterable[str]) -> O
     else:
         summary = f"{len(mismatches)} invariant(s) did not turn out as expected"
     return Outcome(passed, summary + ".", expected, observed, mismatches)
+
+
+def interrupted_outcome(verdicts: Sequence[Verdict], expect: Expectation | Iterable[str], when: str) -> Outcome:
+    """A run that stopped before its end: nothing was judged, so it did not pass."""
+    expected = list(expect.broken if isinstance(expect, Expectation) else expect)
+    return Outcome(False, f"the run was interrupted {when}; none of its {len(verdicts)} invariants was judged.",
+                   expected, [], [f"{v.id} {v.summary}" for v in verdicts])

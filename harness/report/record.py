@@ -24,6 +24,8 @@ class RunMeta:
     started_at: str  # ISO 8601, wall clock
     # What the stack's set-ups decided for this machine (a calibrated leg's CPU share), by name.
     notes: dict[str, Any] = field(default_factory=dict)
+    # Why and when the run stopped before its end (Ctrl-C, SIGTERM, a harness error), if it did.
+    interrupted: str | None = None
 
     @property
     def emulated(self) -> bool:

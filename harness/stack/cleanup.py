@@ -7,7 +7,9 @@ after a crashed run.
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +23,45 @@ from docker.models.containers import Container
 LABEL_RUN = "outage-harness.run"
 LABEL_NODE = "outage-harness.node"
 LABEL_ROLE = "outage-harness.role"
+# "host:pid:start ticks" of the process that started the run: its reaper watches it, and a
+# later run removes what an owner that is gone left behind.
+LABEL_OWNER = "outage-harness.owner"
 REMOVAL_WORKERS = 8
+
+
+def start_ticks(pid: int) -> str | None:
+    """When a process started, in clock ticks since boot (with its PID: unique while it lives)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def this_owner() -> str:
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{start_ticks(pid)}"
+
+
+def owner_gone(owner: str) -> bool:
+    """Whether the process an owner label names has exited (only known for this host)."""
+    host, _, rest = owner.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return start_ticks(int(pid)) != started
+
+
+def remove_orphans(client: docker.DockerClient) -> list[str]:
+    """Remove every run whose owner on this host is gone (a crash, SIGKILL); returns their ids.
+    A run whose owner still lives (an `outage up` stack in use) is never touched."""
+    runs: dict[str, str] = {}
+    for container in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
+        runs.setdefault(container.labels.get(LABEL_RUN, ""), container.labels[LABEL_OWNER])
+    orphans = [run for run, owner in runs.items() if run and owner_gone(owner)]
+    for run in orphans:
+        remove_leftovers(client, run)
+    return orphans
 
 
 def remove_leftovers(client: docker.DockerClient, run_id: str | None = None) -> tuple[int, int]:

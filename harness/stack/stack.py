@@ -15,6 +15,7 @@ every node of its roles is ready, before anything that needs them starts.
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -37,8 +38,17 @@ from harness.fabric.fabric import Shard, plan_shards
 from harness.fabric.toxiproxy import ToxiproxyClient
 from harness.roles import StackContext
 from harness.runtime.images import ImageSet, Profile, build_folder, debian_stand_in
-from harness.stack import readiness
-from harness.stack.cleanup import LABEL_NODE, LABEL_ROLE, LABEL_RUN, remove_leftovers
+from harness.stack import readiness, reaper
+from harness.stack.cleanup import (
+    LABEL_NODE,
+    LABEL_OWNER,
+    LABEL_ROLE,
+    LABEL_RUN,
+    remove_leftovers,
+    remove_orphans,
+    start_ticks,
+    this_owner,
+)
 from harness.topology import Node, Topology, memory_bytes, start_layers
 
 TOXIPROXY_API_PORT = 8474
@@ -48,6 +58,8 @@ PUBLIC = "public"
 NETWORK_RANGE = ipaddress.ip_network("172.30.0.0/16")
 FLOATING_HOST = 250
 LOG_LINES_ON_FAILURE = 20
+REAPER_SOCKET = "/var/run/docker.sock"
+ENGINE_WAIT_S = 60  # how long removal waits for an engine that stopped answering
 START_WORKERS = 8
 
 Say = Callable[[str], None]
@@ -103,6 +115,8 @@ class Stack:
         self.fabric: Fabric | None = None
         self.floating_ip: str | None = None
         self.floating_holder: str | None = None
+        self._owner = this_owner()
+        self._down: set[str] = set()  # nodes a fault killed on purpose
 
     # Lifecycle.
 
@@ -121,8 +135,11 @@ class Stack:
             testcontainers_config.ryuk_disabled = True
         self.say(f"run {self.run_id}: {len(self.topology.providers)} providers, "
                  f"{len(self.topology.nodes)} nodes")
+        for orphan in remove_orphans(self.client):
+            self.say(f"removed run {orphan}, left behind by a process that is gone")
         self.nodes = {node.name: self._plain(node) for node in self.topology.nodes}
         images = self._ensure_images()
+        self._start_reaper()
         self._create_networks()
         self.floating_holder = next((n.name for n in self.topology.nodes if n.floating), None)
         self._start_fabric()
@@ -147,7 +164,17 @@ class Stack:
                 self.say(f"could not heal the fabric before removal: {err}")
         for toxiproxy in self._toxiproxies:
             toxiproxy.close()
-        containers, networks = remove_leftovers(self.client, self.run_id)
+        deadline = time.monotonic() + ENGINE_WAIT_S
+        while True:
+            try:
+                containers, networks = remove_leftovers(self.client, self.run_id)
+                break
+            except DockerException as err:
+                if time.monotonic() > deadline:
+                    self.say(f"run {self.run_id}: could not be removed, the Docker engine does not answer ({err}); "
+                             f"run `outage down --run {self.run_id}` once it is back")
+                    return
+                time.sleep(1)  # an engine restarting answers again within seconds
         self.say(f"run {self.run_id}: removed {containers} containers, {networks} networks")
 
     # Access.
@@ -178,8 +205,8 @@ class Stack:
         return self._networks[PUBLIC]
 
     def labels(self, **extra: str) -> dict[str, str]:
-        """Labels for anything started for this run, so cleanup finds it."""
-        return {LABEL_RUN: self.run_id, **extra}
+        """Labels for anything started for this run, so cleanup (and its reaper) find it."""
+        return {LABEL_RUN: self.run_id, LABEL_OWNER: self._owner, **extra}
 
     def container_name(self, node: str) -> str:
         return f"outage-{self.run_id}-{node}"
@@ -194,17 +221,40 @@ class Stack:
                 output = f"(logs unavailable: {err})".encode()
             (folder / f"{name}.log").write_bytes(output)
 
+    def check_dependencies(self) -> None:
+        """Raise HarnessError naming what is gone of what the run itself depends on: the Docker
+        engine, a Toxiproxy container, a node no fault killed (an engine restart takes them all)."""
+        try:
+            running = {c.name for c in self.client.containers.list(filters={"label": f"{LABEL_RUN}={self.run_id}"})}
+        except DockerException as err:
+            raise HarnessError(f"the Docker engine stopped answering during run {self.run_id}: {err}",
+                               "look at the engine (`docker info`); run `outage down` once it is back") from None
+        for index, client in enumerate(self._toxiproxies):
+            if f"outage-{self.run_id}-toxiproxy-{index}" not in running:
+                raise HarnessError(f"the Toxiproxy container outage-{self.run_id}-toxiproxy-{index} is gone "
+                                   f"(its API was {client.base_url}): the run can no longer carry or cut links",
+                                   "look at `docker ps -a` and the engine's log; then run the scenario again")
+        gone = sorted(n for n in self._containers if n not in self._down and self.container_name(n) not in running)
+        if gone:
+            raise HarnessError(f"node(s) {', '.join(gone)} stopped running and no fault stopped them "
+                               "(was the Docker engine restarted?)",
+                               "look at the nodes' logs in the run's report folder; then run the scenario again")
+
     # Node operations (the stack's share of faults and operator actions).
 
     def restart(self, node: str, timeout_s: int = 10) -> None:
+        self._down.add(node)  # down on purpose until it is ready again
         self._container(node, refresh=False).restart(timeout=timeout_s)
         self._wait_ready([self.nodes[node]])
+        self._down.discard(node)
 
     def kill(self, node: str) -> None:
+        self._down.add(node)
         self._container(node, refresh=False).kill()
 
     def start_node(self, node: str) -> None:
         self._container(node, refresh=False).start()
+        self._down.discard(node)
         self._wait_ready([self.nodes[node]])
 
     def pause(self, node: str) -> None:
@@ -282,6 +332,23 @@ class Stack:
                 "local profile, name Debian packages that stand in for it under topology.local_images",
             ) from None
         return image
+
+    def _start_reaper(self) -> None:
+        """The run's reaper (harness/stack/reaper.py): removes the run if this process dies."""
+        socket_path = _docker_socket()
+        if socket_path is None:
+            self.say("no reaper: the Docker engine is not on a local socket; `outage down` removes what a "
+                     "crashed run leaves")
+            return
+        pid = os.getpid()
+        self.client.containers.run(
+            self.images.node,
+            ["python", "-c", Path(reaper.__file__).read_text(encoding="utf-8"), self.run_id, str(pid),
+             str(start_ticks(pid)), REAPER_SOCKET],
+            name=f"outage-{self.run_id}-reaper", detach=True, pid_mode="host",
+            volumes={socket_path: {"bind": REAPER_SOCKET, "mode": "rw"}},
+            labels=self.labels(**{LABEL_ROLE: "reaper"}),
+        )
 
     def _network_name(self, provider: str) -> str:
         return f"outage-{self.run_id}-{provider}"
@@ -434,6 +501,12 @@ class Stack:
         if refresh:
             wrapped.reload()
         return wrapped
+
+
+def _docker_socket() -> str | None:
+    """The engine's socket on this machine, or None when the engine is elsewhere."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    return host.removeprefix("unix://") if host.startswith("unix://") else None
 
 
 def _publish_on_loopback(container: DockerContainer, port: int) -> None:
