@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import smtplib
 import socket
 import uuid
@@ -289,13 +291,17 @@ def test_a_stream_of_more_messages_than_replies_held_is_answered_in_full(fixed_s
     assert sorted(message["subject"] for message in stored) == sorted(f"stream {n}" for n in range(count))
 
 
-class FailingDeliveries:
-    """A handler whose deliveries go wrong the ways a bug would: a raise, a non-reply."""
+class ChunkingHandler:
+    """A handler that offers PIPELINING and CHUNKING, as the stack's does."""
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
                           responses: list[str]) -> list[str]:
         session.host_name = hostname
         return [*responses[:-1], "250-PIPELINING", "250-CHUNKING", responses[-1]]
+
+
+class FailingDeliveries(ChunkingHandler):
+    """A handler whose deliveries go wrong the ways a bug would: a raise, a non-reply."""
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> Any:
         content = envelope.original_content or b""
@@ -307,24 +313,127 @@ class FailingDeliveries:
         raise RuntimeError("and a bug in the error handler")
 
 
-def test_a_delivery_that_fails_still_gets_an_answer_in_its_place_and_the_session_goes_on() -> None:
-    refused: Counter[str] = Counter()
+@contextlib.contextmanager
+def _in_process_server(handler: Any, refused: Counter[str] | None = None) -> Iterator[int]:
+    """MailSMTP in this process on a port the kernel picked; yields the port."""
 
     class LocalServer(LoopbackController):
         def factory(self) -> SMTP:
-            return MailSMTP(self.handler, max_line_length=1000, refused=refused, clients=defaultdict(Counter))
+            return MailSMTP(self.handler, max_line_length=1000, refused=Counter() if refused is None else refused,
+                            clients=defaultdict(Counter))
 
-    server = LocalServer(FailingDeliveries())
+    server = LocalServer(handler)
     server.start()
     try:
-        with _chunking_session(server.port) as raw:
-            raw.sendall(b"".join(
-                b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT %d LAST\r\n%s" % (len(body), body)
-                for body in (b"raise", b"nothing", b"fine")
-            ) + b"NOOP\r\n")
-            replies, _ = _replies(raw, 3 * 3 + 1)
+        yield server.port
     finally:
         server.stop()
+
+
+def test_a_delivery_that_fails_still_gets_an_answer_in_its_place_and_the_session_goes_on() -> None:
+    refused: Counter[str] = Counter()
+    with _in_process_server(FailingDeliveries(), refused) as port, _chunking_session(port) as raw:
+        raw.sendall(b"".join(
+            b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nBDAT %d LAST\r\n%s" % (len(body), body)
+            for body in (b"raise", b"nothing", b"fine")
+        ) + b"NOOP\r\n")
+        replies, _ = _replies(raw, 3 * 3 + 1)
     assert _codes(replies)[2::3] == [b"451", b"451", b"250"]
     assert _codes(replies)[-1] == b"250"
     assert refused == Counter({"temporary_failure": 2})
+
+
+def _until_eof(raw: socket.socket) -> Iterator[bytes]:
+    """Each read until the server closes the connection."""
+    while chunk := raw.recv(4096):
+        yield chunk
+
+
+def _half_closed_session(port: int, sent: bytes) -> list[bytes]:
+    """Every reply line to ``sent``, written whole before reading and followed by a half-close."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(sent)
+        raw.shutdown(socket.SHUT_WR)
+        replies = b"".join(_until_eof(raw))
+    return replies.split(b"\r\n")[:-1]
+
+
+def test_a_client_that_half_closes_after_a_whole_session_gets_every_reply_and_its_message_once(
+    fixed_stack: FixedStack,
+) -> None:
+    address = inbox_address("half-closed")
+    lines = _half_closed_session(fixed_stack.smtp_port, b"EHLO tester.example.org\r\nMAIL FROM:<a@example.org>\r\n"
+                                 b"RCPT TO:<%s>\r\nDATA\r\nSubject: half-closed\r\n\r\nhi\r\n.\r\nQUIT\r\n"
+                                 % address.encode())
+    assert _codes(lines) == [b"220", b"250", b"250", b"250", b"354", b"250", b"221"]
+    assert b"queued as" in lines[-2]
+    [stored] = wait_for_inbox(fixed_stack.front, address)
+    assert stored["subject"] == "half-closed"
+
+
+@pytest.mark.parametrize("ending", [b"QUIT\r\n", b""], ids=["then-quit", "without-quit"])
+def test_messages_streamed_with_bdat_then_half_closed_are_each_answered_and_stored_once(
+    fixed_stack: FixedStack, ending: bytes
+) -> None:
+    address = inbox_address("bdat-half-closed")
+    streamed = b"".join(_bdat_message(address, f"half-closed {n}") for n in range(5))
+    lines = _half_closed_session(fixed_stack.smtp_port, b"EHLO tester.example.org\r\n" + streamed + ending)
+    assert _codes(lines) == [b"220", b"250", *[b"250"] * (5 * 3), *[b"221"] * bool(ending)]
+    stored = wait_for_inbox(fixed_stack.front, address, count=5)
+    assert sorted(message["subject"] for message in stored) == [f"half-closed {n}" for n in range(5)]
+
+
+@pytest.mark.parametrize(
+    ("unfinished", "answered"),
+    [
+        (b"DATA\r\nSubject: cut short\r\n\r\nno final dot\r\n", [b"354"]),
+        (b"BDAT 100 LAST\r\nSubject: cut short\r\n", []),
+        (b"BDAT 5\r\nhelloBDAT 5 LA", [b"250"]),
+    ],
+    ids=["data", "bdat-chunk", "bdat-command"],
+)
+def test_a_transaction_cut_short_by_a_half_close_is_not_delivered_and_what_came_before_is_answered(
+    fixed_stack: FixedStack, unfinished: bytes, answered: list[bytes]
+) -> None:
+    address = inbox_address("cut-short")
+    lines = _half_closed_session(fixed_stack.smtp_port, b"EHLO tester.example.org\r\nMAIL FROM:<a@example.org>\r\n"
+                                 b"RCPT TO:<%s>\r\n%s" % (address.encode(), unfinished))
+    assert _codes(lines) == [b"220", b"250", b"250", b"250", *answered]
+    assert inbox(fixed_stack.front, address).json() == []
+
+
+class SlowStore(ChunkingHandler):
+    """Stores each message a while after it arrives, and keeps what it stored."""
+
+    def __init__(self) -> None:
+        self.stored: list[bytes] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        await asyncio.sleep(0.2)
+        self.stored.append(envelope.original_content or b"")
+        return "250 OK stored"
+
+
+@pytest.mark.parametrize(
+    ("session", "answers", "messages"),
+    [
+        (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<x@mailstack.test>\r\nDATA\r\nSubject: slow\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+         [b"250", b"250", b"354", b"250", b"221"], 1),
+        (b"".join(_bdat_message(f"{n}@mailstack.test", "slow") for n in range(3)), [b"250"] * (3 * 3), 3),
+    ],
+    ids=["data-then-quit", "bdat-stream"],
+)
+def test_after_a_half_close_each_250_is_written_only_once_its_message_is_stored(
+    session: bytes, answers: list[bytes], messages: int
+) -> None:
+    store = SlowStore()
+    with _in_process_server(store) as port, socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(b"EHLO tester.example.org\r\n" + session)
+        raw.shutdown(socket.SHUT_WR)
+        replies = b""
+        for chunk in _until_eof(raw):
+            replies += chunk
+            # Counted after the read: a 250 written before its store would outnumber the stored.
+            assert replies.count(b"250 OK stored") <= len(store.stored)
+    assert _codes(replies.split(b"\r\n")[:-1]) == [b"220", b"250", *answers]
+    assert len(store.stored) == replies.count(b"250 OK stored") == messages
