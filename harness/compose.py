@@ -47,7 +47,8 @@ WHY_NOT = {
 TOP_LEVEL = ("services", "volumes", "version", "name")
 HEALTHCHECK_KEYS = ("test", "interval", "timeout", "retries", "start_period", "disable")
 DEFAULT_READY_S = 90.0
-_VARIABLE = re.compile(r"\$(?:\$|\{(?P<braced>[A-Za-z_]\w*)(?::?-(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_]\w*))")
+_VARIABLE = re.compile(
+    r"\$(?:\$|\{(?P<braced>[A-Za-z_]\w*)(?:(?P<colon>:?)-(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_]\w*))")
 
 
 @dataclass
@@ -149,13 +150,16 @@ def _node(name: str, service: dict[str, Any], provider: str, folder: Path, at: F
 
 
 def _text(value: Any) -> str:
-    """Compose's interpolation: $VAR and ${VAR:-default} from the environment, $$ a dollar."""
+    """Compose's interpolation from the environment: $VAR, ${VAR}, ${VAR:-default} (unset or
+    empty) and ${VAR-default} (unset only); $$ is a dollar."""
     def substitute(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
             return "$"
-        variable = match.group("braced") or match.group("bare")
-        value = os.environ.get(variable)
-        return value if value else (match.group("default") or "")
+        value = os.environ.get(match.group("braced") or match.group("bare"))
+        default = match.group("default") or ""
+        if value is None or (not value and match.group("colon")):
+            return default
+        return value
 
     return _VARIABLE.sub(substitute, str(value))
 

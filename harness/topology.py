@@ -294,8 +294,10 @@ def _role_options(node: Node, schema: type[BaseModel] | None) -> BaseModel | Non
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        raise invalid(f"node '{node.name}' (role '{node.role}'): {where}: {error['msg']}",
-                      "known settings of the role: " + ", ".join(sorted(schema.model_fields))) from None
+        known = "its settings: " + ", ".join(sorted(schema.model_fields))
+        if error["type"] == "extra_forbidden":
+            raise invalid(f"role '{node.role}' takes no setting '{where}' (node '{node.name}')", known) from None
+        raise invalid(f"node '{node.name}', setting '{where}' of role '{node.role}': {error['msg']}", known) from None
 
 
 def _check_dependencies(topology: Topology) -> None:

@@ -121,16 +121,20 @@ class Stack:
     # Lifecycle.
 
     def __enter__(self) -> Stack:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
+        return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def start(self) -> Stack:
+        """Bring every node up and ready; a start that fails removes what it started."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Stack:
         if self.images.profile is Profile.LOCAL:
             testcontainers_config.ryuk_disabled = True
         self.say(f"run {self.run_id}: {len(self.topology.providers)} providers, "

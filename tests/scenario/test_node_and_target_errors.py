@@ -98,8 +98,8 @@ def test_a_setting_the_role_does_not_take_is_refused() -> None:
     text = SCENARIO.replace("      priority: 2\n", "      spare: true\n")
     error = error_for(text)
     assert_located(error, text, "- name: db", "topology.nodes[1]")
-    assert "node 'db' (role 'mongo')" in error.message and "spare" in error.message
-    assert error.hint == "known settings of the role: priority"
+    assert error.message == "role 'mongo' takes no setting 'spare' (node 'db')"
+    assert error.hint == "its settings: priority"
 
 
 def test_a_role_setting_of_the_wrong_type_is_refused() -> None:
