@@ -33,14 +33,19 @@ def owner_alive(pid: int, started: str) -> bool:
 
 
 def remove_run(docker: httpx.Client, run_id: str, me: str) -> None:
+    """The run's other containers, its networks and volumes, then this container itself."""
     selector = quote(f'{{"label":["{LABEL_RUN}={run_id}"]}}')
     containers = docker.get(f"/containers/json?all=1&filters={selector}").json()
-    for container in sorted(containers, key=lambda c: c["Id"].startswith(me)):
-        docker.delete(f"/containers/{container['Id']}?force=1&v=1")
+    mine = [c["Id"] for c in containers if c["Id"].startswith(me)]
+    for container in containers:
+        if container["Id"] not in mine:
+            docker.delete(f"/containers/{container['Id']}?force=1&v=1")
     for network in docker.get(f"/networks?filters={selector}").json():
         docker.delete(f"/networks/{network['Id']}")
     for volume in docker.get(f"/volumes?filters={selector}").json().get("Volumes") or []:
         docker.delete(f"/volumes/{volume['Name']}?force=1")
+    for container in mine:
+        docker.delete(f"/containers/{container}?force=1&v=1")
 
 
 def main(run_id: str, pid: int, started: str, socket: str) -> int:

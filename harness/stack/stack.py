@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import requests
 from docker.errors import APIError, DockerException, ImageNotFound
 from docker.types import IPAMConfig, IPAMPool
 from testcontainers.core.config import testcontainers_config
@@ -60,6 +61,8 @@ FLOATING_HOST = 250
 LOG_LINES_ON_FAILURE = 20
 REAPER_SOCKET = "/var/run/docker.sock"
 ENGINE_WAIT_S = 60  # how long removal waits for an engine that stopped answering
+# What docker-py raises when the engine is gone: its own errors, or the socket's.
+ENGINE_ERRORS = (DockerException, requests.RequestException)
 START_WORKERS = 8
 
 Say = Callable[[str], None]
@@ -173,7 +176,7 @@ class Stack:
             try:
                 containers, networks = remove_leftovers(self.client, self.run_id)
                 break
-            except DockerException as err:
+            except ENGINE_ERRORS as err:
                 if time.monotonic() > deadline:
                     self.say(f"run {self.run_id}: could not be removed, the Docker engine does not answer ({err}); "
                              f"run `outage down --run {self.run_id}` once it is back")
@@ -221,7 +224,7 @@ class Stack:
         for name, container in self._containers.items():
             try:
                 output = container.get_wrapped_container().logs(timestamps=True)
-            except DockerException as err:
+            except ENGINE_ERRORS as err:
                 output = f"(logs unavailable: {err})".encode()
             (folder / f"{name}.log").write_bytes(output)
 
@@ -230,7 +233,7 @@ class Stack:
         engine, a Toxiproxy container, a node no fault killed (an engine restart takes them all)."""
         try:
             running = {c.name for c in self.client.containers.list(filters={"label": f"{LABEL_RUN}={self.run_id}"})}
-        except DockerException as err:
+        except ENGINE_ERRORS as err:
             raise HarnessError(f"the Docker engine stopped answering during run {self.run_id}: {err}",
                                "look at the engine (`docker info`); run `outage down` once it is back") from None
         for index, client in enumerate(self._toxiproxies):
