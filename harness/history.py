@@ -48,6 +48,10 @@ class History:
         self._events: list[Event] = list(events)
         self._lock = threading.Lock()
         self.start = monotonic() if start is None else start
+        # Time-ordered views, rebuilt only after new events: judging and reporting a history
+        # of a million events read it by kind dozens of times.
+        self._ordered: list[Event] | None = None
+        self._by_kind: dict[str, list[Event]] = {}
 
     def now(self) -> float:
         return monotonic() - self.start
@@ -75,17 +79,22 @@ class History:
         )
         with self._lock:
             self._events.append(event)
+            self._ordered = None
+            self._by_kind = {}
         return event
 
     def events(self, kind: EventKind | None = None, target: str | None = None) -> list[Event]:
+        """Events (of ``kind``, for ``target``) in time order; a fresh list the caller may keep."""
         with self._lock:
-            snapshot = list(self._events)
-        name = None if kind is None else kind.name
-        return [
-            e
-            for e in sorted(snapshot, key=lambda e: e.t)
-            if (name is None or e.kind == name) and (target is None or e.target == target)
-        ]
+            if self._ordered is None:
+                self._ordered = sorted(self._events, key=lambda e: e.t)
+            if kind is None:
+                selected = self._ordered
+            else:
+                if kind.name not in self._by_kind:
+                    self._by_kind[kind.name] = [e for e in self._ordered if e.kind == kind.name]
+                selected = self._by_kind[kind.name]
+        return [e for e in selected if e.target == target] if target is not None else list(selected)
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events())

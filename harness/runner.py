@@ -76,9 +76,9 @@ def run_scenario(
     loads = {item.id: item.entry.load for item in run.schedule if item.entry.load is not None}
     stack = Stack(run.topology, images, client=client, settings=stack_settings(run), architecture=run.architecture,
                   loads=loads, base_dir=Path(scenario_file).parent, say=say)
-    history = History()
     interruption: BaseException | None = None
     with signals_raise(), stack:
+        history = History()  # t = 0 once the stack is up: the incident's t+0
         try:
             _play(run, stack, history, _LoadPlan(seed, run_dir / "load", locust_ui, say), say)
         except BaseException as err:  # noqa: BLE001 - kept, written down, and raised again below
