@@ -62,5 +62,8 @@ class Role:
 class StackSetup:
     name: str
     roles: tuple[str, ...]
-    run: Callable[[Stack, list[Node]], None]
+    run: Callable[[Stack, list[Node]], None] | None  # once its roles' nodes are up (None: nothing to do)
     settings: tuple[str, ...] = ()  # the lower-case architecture settings it reads
+    # Between two runs on one stack (outage explore): bring its part back to a clean state, or
+    # raise HarnessError when it cannot (the stack is then rebuilt).
+    reset: Callable[[Stack, list[Node]], None] | None = None

@@ -73,43 +73,73 @@ def run_scenario(
 ) -> RunResult:
     started_at = datetime.now(UTC)
     run_dir = reports_dir / f"{started_at:%Y%m%d-%H%M%S}-{run.scenario.name}-{run.architecture}"
-    loads = {item.id: item.entry.load for item in run.schedule if item.entry.load is not None}
-    stack = Stack(run.topology, images, client=client, settings=stack_settings(run), architecture=run.architecture,
-                  loads=loads, base_dir=Path(scenario_file).parent, say=say)
-    interruption: BaseException | None = None
+    stack = stack_for(run, scenario_file, images, client, say)
     with signals_raise(), stack:
-        history = History()  # t = 0 once the stack is up: the incident's t+0
-        try:
-            _play(run, stack, history, _LoadPlan(seed, run_dir / "load", locust_ui, say), say)
-        except BaseException as err:  # noqa: BLE001 - kept, written down, and raised again below
-            interruption = err
-            say(f"the run stopped at t={history.now():.1f} s ({_reason(err)}); writing what it gathered")
-        finally:
-            _save_logs(stack, run_dir / "logs", say)
-        meta = RunMeta(
-            run_id=stack.run_id,
-            scenario_file=scenario_file,
-            architecture=run.architecture,
-            seed=seed,
-            profile=images.profile.value,
-            database_tier=stack.notes.get("database tier", "no database in this topology"),
-            notes={key: value for key, value in stack.notes.items() if key != "database tier"},
-            time_scale=run.time_scale,
-            started_at=started_at.isoformat(timespec="seconds"),
-            interrupted=None if interruption is None else f"at t={history.now():.1f} s: {_reason(interruption)}",
-        )
-    if interruption is None:
-        verdicts = check_invariants(run, history)
-        outcome = judge(verdicts, run.expect)
-    else:
-        verdicts = [Verdict.unjudged(i.id, i.kind, f"the run was interrupted ({meta.interrupted})")  # type: ignore[attr-defined]
-                    for i in run.scenario.invariants]
-        outcome = interrupted_outcome(verdicts, run.expect, meta.interrupted or "")
-    record = RunRecord.of(meta, run, history, verdicts, outcome)
-    _write(run_dir, record, reports_dir)
-    if interruption is not None:
-        raise interruption
+        played = play_on(stack, run, run_dir, scenario_file=scenario_file, seed=seed, say=say, locust_ui=locust_ui)
+    record = played.record()
+    write_reports(run_dir, record, reports_dir)
+    if played.interruption is not None:
+        raise played.interruption
     return RunResult(record, run_dir)
+
+
+def stack_for(run: ResolvedRun, scenario_file: str, images: ImageSet, client: docker.DockerClient,
+              say: Say) -> Stack:
+    """The stack a run plays on (not started)."""
+    loads = {item.id: item.entry.load for item in run.schedule if item.entry.load is not None}
+    return Stack(run.topology, images, client=client, settings=stack_settings(run), architecture=run.architecture,
+                 loads=loads, base_dir=Path(scenario_file).parent, say=say)
+
+
+@dataclass
+class Played:
+    """A run played on a stack, not judged yet: what it gathered, and why it stopped early if it did."""
+
+    run: ResolvedRun
+    meta: RunMeta
+    history: History
+    interruption: BaseException | None
+
+    def record(self) -> RunRecord:
+        """Judged: every invariant, or, for an interrupted run, every one not judged."""
+        run = self.run
+        if self.interruption is None:
+            verdicts = check_invariants(run, self.history)
+            outcome = judge(verdicts, run.expect)
+        else:
+            reason = f"the run was interrupted ({self.meta.interrupted})"
+            verdicts = [Verdict.unjudged(i.id, i.kind, reason) for i in run.scenario.invariants]  # type: ignore[attr-defined]
+            outcome = interrupted_outcome(verdicts, run.expect, self.meta.interrupted or "")
+        return RunRecord.of(self.meta, run, self.history, verdicts, outcome)
+
+
+def play_on(stack: Stack, run: ResolvedRun, run_dir: Path, *, scenario_file: str, seed: int, say: Say,
+            locust_ui: bool = False) -> Played:
+    """Play ``run`` on a started stack; t = 0 is now, the incident's t+0. An interruption (Ctrl-C,
+    SIGTERM, a harness error) is kept with what was gathered, for the caller to raise."""
+    started_at = datetime.now(UTC)
+    history = History()
+    interruption: BaseException | None = None
+    try:
+        _play(run, stack, history, _LoadPlan(seed, run_dir / "load", locust_ui, say), say)
+    except BaseException as err:  # noqa: BLE001 - kept, written down, and raised again by the caller
+        interruption = err
+        say(f"the run stopped at t={history.now():.1f} s ({_reason(err)}); writing what it gathered")
+    finally:
+        _save_logs(stack, run_dir / "logs", say)
+    meta = RunMeta(
+        run_id=stack.run_id,
+        scenario_file=scenario_file,
+        architecture=run.architecture,
+        seed=seed,
+        profile=stack.images.profile.value,
+        database_tier=stack.notes.get("database tier", "no database in this topology"),
+        notes={key: value for key, value in stack.notes.items() if key != "database tier"},
+        time_scale=run.time_scale,
+        started_at=started_at.isoformat(timespec="seconds"),
+        interrupted=None if interruption is None else f"at t={history.now():.1f} s: {_reason(interruption)}",
+    )
+    return Played(run, meta, history, interruption)
 
 
 def _reason(err: BaseException) -> str:
@@ -127,7 +157,7 @@ def _save_logs(stack: Stack, folder: Path, say: Say) -> None:
         say(f"could not save the nodes' logs in {folder}: {err}")
 
 
-def _write(run_dir: Path, record: RunRecord, reports_dir: Path) -> None:
+def write_reports(run_dir: Path, record: RunRecord, reports_dir: Path) -> None:
     try:
         write_run(run_dir, record)
         rebuild_index(reports_dir)

@@ -8,16 +8,19 @@ measured around the calls that make it.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.fabric import CutMode, Fabric, Link
 from harness.scenario.spec import Spec
 
 if TYPE_CHECKING:
+    from harness.explore.space import Space
     from harness.stack import Stack
+    from harness.topology import Topology
 
 
 @dataclass
@@ -41,11 +44,28 @@ class FaultContext:
 
 
 class FaultSpec(Spec):
+    """A fault kind. Besides applying itself, a kind the explorer may use draws a random fault
+    of its kind (``draw``) and names the faults that cut less than one of its own
+    (``narrower``), which shrinking tries."""
+
     # True for a fault that happens once (a restart): it takes no ``for:``.
     instant: ClassVar[bool] = False
 
     def apply(self, ctx: FaultContext) -> AppliedFault:
         raise NotImplementedError
+
+    @classmethod
+    def draw(cls, rng: random.Random, space: Space) -> dict[str, Any] | None:
+        """A random fault of this kind within ``space``, as a scenario writes it (None: none fits)."""
+        return None
+
+    @classmethod
+    def can_draw(cls) -> bool:
+        return cls.draw.__func__ is not FaultSpec.draw.__func__  # type: ignore[attr-defined]
+
+    def narrower(self, topology: Topology) -> list[dict[str, Any]]:
+        """Faults that cut a part of what this one cuts, as a scenario writes them."""
+        return []
 
 
 def cut(fabric: Fabric, links: list[Link], mode: CutMode) -> AppliedFault:

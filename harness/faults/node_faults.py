@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from harness.extensions import FAULTS
 from harness.faults import AppliedFault, FaultContext, FaultSpec, timed
 from harness.scenario.errors import Problem
 from harness.scenario.spec import Scope
+
+if TYPE_CHECKING:
+    from harness.explore.space import Space
 
 
 class _OneNode(FaultSpec):
@@ -16,6 +20,12 @@ class _OneNode(FaultSpec):
 
     def problems(self, scope: Scope) -> Iterator[Problem]:
         yield from scope.node(("node",), self.node)
+
+    @classmethod
+    def draw(cls, rng: random.Random, space: Space) -> dict[str, Any] | None:
+        if not space.nodes:
+            return None
+        return {"kind": cls.model_fields["kind"].annotation.__args__[0], "node": rng.choice(space.nodes)}
 
 
 @FAULTS.register

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -13,6 +14,10 @@ from harness.faults import AppliedFault, FaultContext, FaultSpec, cut
 from harness.fields import invalid
 from harness.scenario.errors import Problem
 from harness.scenario.spec import Scope
+
+if TYPE_CHECKING:
+    from harness.explore.space import Space
+    from harness.topology import Topology
 
 
 @FAULTS.register
@@ -41,6 +46,24 @@ class Partition(FaultSpec):
         if self.direction == "both":
             links += _links(ctx, b, a)
         return cut(ctx.fabric, links, CutMode.REFUSE)
+
+    @classmethod
+    def draw(cls, rng: random.Random, space: Space) -> dict[str, Any] | None:
+        if len(space.providers) < 2:
+            return None
+        a, b = rng.sample(space.providers, 2)
+        return {"kind": "partition", "between": [a, b], "direction": rng.choice(["both", "one-way"])}
+
+    def narrower(self, topology: Topology) -> list[dict[str, Any]]:
+        """One way instead of both; then from a provider to one node of the other side."""
+        a, b = self.between
+        if self.direction == "both":
+            return [{"kind": "partition", "between": [a, b], "direction": "one-way"},
+                    {"kind": "partition", "between": [b, a], "direction": "one-way"}]
+        if b in topology.providers:
+            return [{"kind": "partition", "between": [a, node.name], "direction": "one-way"}
+                    for node in topology.nodes_in(b) if node.ports]
+        return []
 
 
 def _links(ctx: FaultContext, source: str, target: str) -> list[Link]:

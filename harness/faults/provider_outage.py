@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -12,6 +13,10 @@ from harness.fabric import CutMode
 from harness.faults import AppliedFault, FaultContext, FaultSpec, cut
 from harness.scenario.errors import Problem
 from harness.scenario.spec import Scope
+
+if TYPE_CHECKING:
+    from harness.explore.space import Space
+    from harness.topology import Topology
 
 
 @FAULTS.register
@@ -39,6 +44,17 @@ class ProviderOutage(FaultSpec):
     def apply(self, ctx: FaultContext) -> AppliedFault:
         links = ctx.fabric.links_of_provider(self.provider, spare=self.except_)
         return cut(ctx.fabric, links, CutMode(self.mode))
+
+    @classmethod
+    def draw(cls, rng: random.Random, space: Space) -> dict[str, Any] | None:
+        return {"kind": cls.model_fields["kind"].annotation.__args__[0], "provider": rng.choice(space.providers),
+                "mode": rng.choice(["blackhole", "refuse"])}
+
+    def narrower(self, topology: Topology) -> list[dict[str, Any]]:
+        """Refused rather than blackholed; then the provider cut from one other provider only."""
+        softer = [{"kind": self.kind, "provider": self.provider, "mode": "refuse"}] if self.mode == "blackhole" else []
+        others = [p for p in topology.providers if p != self.provider and p not in self.except_]
+        return softer + [{"kind": "partition", "between": [self.provider, other]} for other in others]
 
 
 @FAULTS.register

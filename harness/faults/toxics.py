@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -13,6 +14,10 @@ from harness.fields import Duration
 from harness.scenario.errors import Problem
 from harness.scenario.spec import Scope
 
+if TYPE_CHECKING:
+    from harness.explore.space import Space
+    from harness.topology import Topology
+
 
 class _Towards(FaultSpec):
     from_: str = Field(alias="from")
@@ -21,6 +26,23 @@ class _Towards(FaultSpec):
     def problems(self, scope: Scope) -> Iterator[Problem]:
         yield from scope.provider(("from",), self.from_)
         yield from scope.node_or_provider(("to",), self.to)
+
+    @classmethod
+    def towards(cls, rng: random.Random, space: Space) -> dict[str, Any] | None:
+        """A provider and a node of another provider, the links a degradation goes on."""
+        pairs = [(p, n.name) for p in space.topology.providers for n in space.topology.nodes
+                 if n.provider != p and n.ports and (p in space.providers or n.provider in space.providers)]
+        if not pairs:
+            return None
+        source, target = rng.choice(pairs)
+        return {"kind": cls.model_fields["kind"].annotation.__args__[0], "from": source, "to": target}
+
+    def narrower(self, topology: Topology) -> list[dict[str, Any]]:
+        """From a provider to each node of the target provider, instead of to all of them."""
+        if self.to not in topology.providers:
+            return []
+        fields = self.model_dump(by_alias=True, exclude={"to"})
+        return [{**fields, "to": node.name} for node in topology.nodes_in(self.to) if node.ports]
 
 
 @FAULTS.register
@@ -35,6 +57,11 @@ class Latency(_Towards):
         return toxic(ctx.fabric, ctx.entry_id, "latency", links_towards(ctx, self.from_, self.to),
                      latency=round(self.latency * 1000), jitter=round(self.jitter * 1000))
 
+    @classmethod
+    def draw(cls, rng: random.Random, space: Space) -> dict[str, Any] | None:
+        drawn = cls.towards(rng, space)
+        return None if drawn is None else {**drawn, "latency": rng.choice(["200ms", "1s", "3s"])}
+
 
 @FAULTS.register
 class Bandwidth(_Towards):
@@ -47,6 +74,11 @@ class Bandwidth(_Towards):
         return toxic(ctx.fabric, ctx.entry_id, "bandwidth", links_towards(ctx, self.from_, self.to),
                      rate=self.rate_kbps)
 
+    @classmethod
+    def draw(cls, rng: random.Random, space: Space) -> dict[str, Any] | None:
+        drawn = cls.towards(rng, space)
+        return None if drawn is None else {**drawn, "rate_kbps": rng.choice([16, 128, 1024])}
+
 
 @FAULTS.register
 class ResetPeer(_Towards):
@@ -56,3 +88,7 @@ class ResetPeer(_Towards):
 
     def apply(self, ctx: FaultContext) -> AppliedFault:
         return toxic(ctx.fabric, ctx.entry_id, "reset_peer", links_towards(ctx, self.from_, self.to), timeout=0)
+
+    @classmethod
+    def draw(cls, rng: random.Random, space: Space) -> dict[str, Any] | None:
+        return cls.towards(rng, space)

@@ -90,6 +90,11 @@ def _spec_references(scenario: Scenario) -> tuple[list[Problem], list[tuple[str,
     return problems, uses
 
 
+def entry_uses(scenario: Scenario) -> list[tuple[str, str | None, str]]:
+    """Which timeline entries each spec names: (who, its own entry id, the entry it names)."""
+    return _spec_references(scenario)[1]
+
+
 def _problems_in(scenario: Scenario, scope: Scope) -> list[Problem]:
     problems: list[Problem] = []
     for index, entry in enumerate(scenario.timeline):

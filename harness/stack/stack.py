@@ -158,7 +158,8 @@ class Stack:
             for setup in SETUPS.values():
                 members = [n for n in self.topology.nodes if n.role in setup.roles]
                 if setup.name not in set_up and members and {n.name for n in members} <= started:
-                    setup.run(self, members)
+                    if setup.run is not None:
+                        setup.run(self, members)
                     set_up.add(setup.name)
         return self
 
@@ -227,6 +228,29 @@ class Stack:
             except ENGINE_ERRORS as err:
                 output = f"(logs unavailable: {err})".encode()
             (folder / f"{name}.log").write_bytes(output)
+
+    def reset(self) -> None:
+        """Back to how start() left it, for another run on the same stack: every link healed and
+        checked, nodes a fault stopped running and ready again, the floating IP home, and each
+        set-up's own reset (a replica set with a primary, spools drained). HarnessError when it
+        cannot."""
+        assert self.fabric is not None, "the stack is not started"
+        self.fabric.heal_all()
+        for name in sorted(self._containers):
+            container = self._container(name)
+            if container.status == "paused":
+                container.unpause()
+            elif container.status != "running":
+                container.start()
+        self._down.clear()
+        self._wait_ready(list(self.nodes.values()))
+        home = next((n.name for n in self.topology.nodes if n.floating), None)
+        if home is not None and self.floating_holder != home:
+            self.move_floating_ip(home)
+        for setup in SETUPS.values():
+            members = [n for n in self.topology.nodes if n.role in setup.roles]
+            if setup.reset is not None and members:
+                setup.reset(self, members)
 
     def check_dependencies(self) -> None:
         """Raise HarnessError naming what is gone of what the run itself depends on: the Docker

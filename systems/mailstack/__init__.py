@@ -10,6 +10,6 @@ sized to the run's flood (``saturation:``, systems.mailstack.calibration); invar
 mail and blocklist charts.
 """
 
-from systems.mailstack import block_ips, calibration, charts, invariants, probes, roles
+from systems.mailstack import block_ips, calibration, charts, invariants, probes, roles, spools
 
-__all__ = ["block_ips", "calibration", "charts", "invariants", "probes", "roles"]
+__all__ = ["block_ips", "calibration", "charts", "invariants", "probes", "roles", "spools"]

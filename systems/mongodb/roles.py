@@ -178,5 +178,15 @@ def replica_set_primary(stack: Stack) -> str | None:
 ROLES.register(Role(MEMBER, "a data-bearing MongoDB replica-set member (mongod, or the emulator)", _member,
                     ports=(27017,), options=MemberSettings))
 ROLES.register(Role(ARBITER, "a voting, data-less MongoDB replica-set member", _member, ports=(27017,)))
+def _primary_again(stack: Stack, nodes: list[Node]) -> None:
+    """Between runs on one stack: wait for the set to have a primary again."""
+    deadline = time.monotonic() + INITIATE_TIMEOUT_S
+    while replica_set_primary(stack) is None:
+        if time.monotonic() > deadline:
+            raise HarnessError(f"the replica set has no primary {INITIATE_TIMEOUT_S} s after the reset",
+                               "look at the members' logs in the run's report folder")
+        time.sleep(0.25)
+
+
 SETUPS.register(StackSetup("mongodb-replica-set", (MEMBER, ARBITER), _initiate,
-                           settings=("heartbeat_ms", "election_timeout_ms")))
+                           settings=("heartbeat_ms", "election_timeout_ms"), reset=_primary_again))
