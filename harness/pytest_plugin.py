@@ -1,23 +1,27 @@
 """pytest plugin: every scenario file is a test per architecture.
 
-`pytest scenarios/` collects `scenarios/<file>.yaml::<architecture>` items (any
-YAML file in a folder named `scenarios`, and any file named `scenario.yaml`, as
-an example's), so `-k as-fixed`, `--junitxml` and
-the usual reporting work. A run passes when its verdicts match the
-expectation its architecture declares. Options: --time-scale, --seed, --profile.
+Installing outage-harness registers it through the ``pytest11`` entry point, so
+`pytest` in any repository collects `<file>.yaml::<architecture>` items from
+that repository's scenario files (any YAML file in a folder named `scenarios`,
+and any file named `scenario.yaml`), and `-k as-fixed`, `--junitxml` and the
+usual reporting work. A run passes when its verdicts match the expectation its
+architecture declares; its report folder goes under `reports/` in pytest's
+rootdir. Options: --time-scale, --seed, --profile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.runner import RunResult, run_scenario
-from harness.scenario import Scenario, ScenarioError, load_scenario, resolve
+# Every pytest session of an environment with the harness installed loads this module, so the
+# harness itself (a second of imports) is imported only once a scenario file is collected.
+if TYPE_CHECKING:
+    from harness.runner import RunResult
+    from harness.scenario import Scenario
 
 REPORTS = Path("reports")
 
@@ -40,6 +44,8 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
+        from harness.scenario import ScenarioError, load_scenario
+
         try:
             scenario = load_scenario(self.path)
         except ScenarioError as err:
@@ -61,8 +67,10 @@ class ScenarioRun(pytest.Item):
         self.add_marker(pytest.mark.docker)
 
     def runtest(self) -> None:
+        from harness.runner import run_scenario
         from harness.runtime.engine import docker_client
         from harness.runtime.setup import prepare
+        from harness.scenario import resolve
 
         config = self.config
         run = resolve(self.scenario, self.name, config.getoption("--time-scale"))
@@ -79,6 +87,8 @@ class ScenarioRun(pytest.Item):
             raise ScenarioMismatch(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        from harness.errors import HarnessError
+
         if isinstance(excinfo.value, ScenarioMismatch):
             result = excinfo.value.result
             lines = [f"{self.scenario.name} / {self.name}: {result.record.outcome.summary}"]

@@ -18,8 +18,10 @@ from pathlib import Path
 
 from harness.runtime.ports import start_listening, unused_port
 
+# The folder that holds the harness package: a checkout, or site-packages when installed.
+# The master imports the harness from there whatever the caller's PYTHONPATH.
 REPO = Path(__file__).resolve().parents[2]
-LOCUSTFILE = REPO / "harness" / "load" / "locustfile.py"
+LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
 WORKER_LOCUSTFILE = "/app/harness/load/locustfile.py"
 # Workers take a few seconds to start and import Locust; past this the run fails.
 WORKERS_WAIT_S = 60
@@ -88,7 +90,8 @@ class LocustMaster:
         ]
         with self.log.open("ab") as log:
             return subprocess.Popen(
-                argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                # The caller's working folder: the output paths may be relative to it.
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONPATH": str(REPO)},
             )
 

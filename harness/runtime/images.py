@@ -8,7 +8,8 @@ module proxy into a scratch image, and our services installed from wheels
 downloaded on the host (containers do not trust the host's TLS interception).
 
 Every tag carries a hash of its inputs, so a set-up that finds its tags
-present rebuilds nothing.
+present rebuilds nothing. The inputs are the installed packages' own files
+and pins, so a checkout and a wheel of the same sources share their images.
 """
 
 from __future__ import annotations
@@ -26,15 +27,21 @@ import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import metadata
 from pathlib import Path
 
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
+from packaging.requirements import Requirement
 
+import fixtures
 from harness.errors import HarnessError
 
-REPO = Path(__file__).resolve().parents[2]
-CACHE = REPO / ".cache"
+DISTRIBUTION = "outage-harness"
+# What the services image runs: the fixtures package wherever it is, a checkout or site-packages.
+FIXTURES = Path(fixtures.__file__).resolve().parent
+# A checkout holds the packages beside pyproject.toml; an installed wheel has no such file.
+CHECKOUT = FIXTURES.parent if (FIXTURES.parent / "pyproject.toml").is_file() else None
 TOXIPROXY_VERSION = "2.12.0"
 DEBIAN_SUITE = "bookworm"
 BASE_PACKAGES = ("python3", "python3-venv", "haproxy", "ca-certificates", "iproute2", "procps")
@@ -110,11 +117,39 @@ def ensure_images(client: docker.DockerClient, profile: Profile, say: Say) -> Im
     return ImageSet(profile, node=node, proxy=node, toxiproxy=toxiproxy, mongo=None, base=base)
 
 
+def cache_dir() -> Path:
+    """Where downloaded wheels and the compiled Toxiproxy are kept: the checkout's .cache, or
+    the user's cache folder when the harness is installed (site-packages is no place to write)."""
+    if CHECKOUT is not None:
+        return CHECKOUT / ".cache"
+    user_cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(user_cache) / DISTRIBUTION
+
+
 def stack_requirements() -> list[str]:
-    """The pinned requirements of the services image: pyproject's ``stack`` extra."""
-    with (REPO / "pyproject.toml").open("rb") as src:
-        project = tomllib.load(src)["project"]
-    return list(project["optional-dependencies"]["stack"])
+    """The pinned requirements of the services image: the ``stack`` extra, read from
+    pyproject.toml in a checkout (edits count before a reinstall) and from the installed
+    distribution's metadata otherwise. Both give the same lines, so the image tag is the same."""
+    if CHECKOUT is not None:
+        with (CHECKOUT / "pyproject.toml").open("rb") as src:
+            project = tomllib.load(src)["project"]
+        return list(project["optional-dependencies"]["stack"])
+    try:
+        declared = metadata.requires(DISTRIBUTION) or []
+    except metadata.PackageNotFoundError:
+        raise HarnessError(f"the {DISTRIBUTION} distribution is not installed, so the services image's "
+                           "requirements are unknown", f"pip install {DISTRIBUTION} (or this repository "
+                           "by path), or run from a checkout") from None
+    # Only the lines that apply with the extra and not without it (pymongo is listed both ways).
+    requirements = [Requirement(line) for line in declared]
+    return [_without_marker(r) for r in requirements if r.marker is not None
+            and r.marker.evaluate({"extra": "stack"}) and not r.marker.evaluate({"extra": ""})]
+
+
+def _without_marker(requirement: Requirement) -> str:
+    """A requirement as pyproject.toml writes it: without its ``extra == "stack"`` marker."""
+    requirement.marker = None
+    return str(requirement)
 
 
 def _present(client: docker.DockerClient, ref: str) -> bool:
@@ -204,7 +239,7 @@ def _ensure_toxiproxy_image(client: docker.DockerClient, say: Say) -> str:
 
 def toxiproxy_server_binary(say: Say) -> Path:
     """The Toxiproxy server, compiled statically from the Go module proxy once."""
-    target = CACHE / f"toxiproxy-{TOXIPROXY_VERSION}" / "toxiproxy-server"
+    target = cache_dir() / f"toxiproxy-{TOXIPROXY_VERSION}" / "toxiproxy-server"
     if target.exists():
         return target
     if shutil.which("go") is None:
@@ -230,7 +265,6 @@ def toxiproxy_server_binary(say: Say) -> Path:
 
 def _ensure_node_image(client: docker.DockerClient, base: str, *, upstream: bool, say: Say) -> str:
     requirements = "\n".join(stack_requirements()) + "\n"
-    fixtures = REPO / "fixtures"
     if upstream:
         head = (f"FROM {base}\nCOPY requirements.txt /tmp/requirements.txt\n"
                 "RUN pip install --no-cache-dir -r /tmp/requirements.txt "
@@ -240,10 +274,10 @@ def _ensure_node_image(client: docker.DockerClient, base: str, *, upstream: bool
                 "RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-index "
                 "--find-links /tmp/wheels -r /tmp/requirements.txt && rm -rf /tmp/wheels\n")
     dockerfile = head + NODE_DOCKERFILE_TAIL
-    tag = f"outage-harness/node:{_digest(dockerfile, requirements, _tree_digest(fixtures))}"
+    tag = f"outage-harness/node:{_digest(dockerfile, requirements, _tree_digest(FIXTURES))}"
     if _present(client, tag):
         return tag
-    files: dict[str, Path | bytes] = {"requirements.txt": requirements.encode(), "fixtures": fixtures}
+    files: dict[str, Path | bytes] = {"requirements.txt": requirements.encode(), "fixtures": FIXTURES}
     if not upstream:
         files["wheels"] = _wheelhouse(requirements, say)
     say(f"building services image {tag}")
@@ -266,7 +300,7 @@ def _remove_older_tags(client: docker.DockerClient, current: str) -> None:
 
 def _wheelhouse(requirements: str, say: Say) -> Path:
     """Wheels for the services image, fetched with the host's pip (and its CA trust)."""
-    house = CACHE / "wheels" / _digest(requirements, sys.version.split()[0])
+    house = cache_dir() / "wheels" / _digest(requirements, sys.version.split()[0])
     if (house / ".complete").exists():
         return house
     say("downloading the services' wheels on the host")

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from harness.errors import HarnessError
 from harness.runtime.engine import ensure_engine
-from harness.runtime.images import CACHE, ImageSet, choose_profile, ensure_images
+from harness.runtime.images import ImageSet, cache_dir, choose_profile, ensure_images
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -21,7 +21,8 @@ def say(message: str) -> None:
 
 def prepare(profile: str | None = None) -> ImageSet:
     """Engine up, profile chosen, images present: what every run needs first."""
-    client = ensure_engine(say, CACHE)
+    # dockerd's log, when set-up starts the engine, goes beside the other cached files.
+    client = ensure_engine(say, cache_dir())
     chosen = choose_profile(client, profile, say)
     say(f"image profile: {chosen.value}")
     images = ensure_images(client, chosen, say)
