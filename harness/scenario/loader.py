@@ -18,7 +18,7 @@ from harness.errors import HarnessError
 from harness.extensions import load_kinds, use_scenario_folder
 from harness.scenario.errors import FieldPath, Problem, ScenarioError, line_in
 from harness.scenario.imports import resolve_import
-from harness.scenario.model import Scenario, scenario_model
+from harness.scenario.model import Scenario, format_problems, scenario_model
 from harness.scenario.pydantic_errors import problems_from_validation
 from harness.scenario.topology_checks import raw_topology_problems
 from harness.topology import Topology
@@ -51,6 +51,10 @@ def parse_scenario(text: str, source: str = "<scenario>", check_imports: bool = 
         return line_in(tree, path)
 
     data = _plain(tree, source)
+    # A file of another format is refused before anything reads it as this one.
+    problems = format_problems(data)
+    if problems:
+        raise ScenarioError(problems, source).located(source, line_of)
     load_kinds()
     if folder is not None:
         use_scenario_folder(folder)

@@ -10,17 +10,24 @@ driver timeouts). ``resolve()`` turns a scenario into real-second offsets.
 The timeline, probes and invariants hold registered kinds: ``scenario_model()``
 builds the schema over whatever is registered (the core's kinds, the systems',
 and those of the scenario's own ``extensions:``).
+
+The file format has a number, ``version:`` (CHANGELOG.md says what each one
+changed). Format 2 lists probes with an ``id`` and a registered ``kind``;
+format 1 kept them in a mapping by type. A file without ``version:`` is read
+as format 2 unless its ``probes:`` is a mapping; a file of another format is
+refused with what changed and how to convert it (``format_problems``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Literal
 
 from pydantic import Field, create_model, model_validator
 
 from harness.extensions import INVARIANTS, PROBES, registry_version
 from harness.fields import Duration, Identifier
-from harness.scenario.errors import ScenarioError, suggest
+from harness.scenario.errors import Problem, ScenarioError, suggest
 from harness.scenario.references import scenario_problems
 from harness.scenario.spec import Spec, Strict
 from harness.scenario.timeline import TimelineEntry, timeline_entry_model
@@ -29,6 +36,13 @@ from harness.topology import Topology
 
 AS_WAS = "as-was"
 AS_FIXED = "as-fixed"
+FORMAT = 2
+# What each format-1 probe became: its id and kind in format 2 (the api probe's targets become
+# a probe each; the blocklist probe became the flood load's own observations).
+FORMAT_1_PROBES = {"smtp_delivery": ("mail", "mail_delivery"), "replica_set": ("rs", "mongo")}
+FORMAT_1_API_TARGETS = {"front": ("front", "floating"), "legs": ("legs", "role:api")}
+FORMAT_1_CHANGES = ("probes is now a list of {id, kind, ...}, and invariants name the probe they judge "
+                    "(target: <probe id> or <probe id>/<node>; no_mail_lost and primary_outside take probe:)")
 
 
 class Expectation(Strict):
@@ -53,6 +67,7 @@ class Architecture(Strict):
 
 
 class Scenario(Strict):
+    version: Literal[2] = FORMAT  # the file format; the loader refuses others with what changed
     name: str = Field(min_length=1)
     incident: str = ""  # the postmortem this reproduces, as reference text
     seed: int
@@ -142,3 +157,61 @@ def scenario_model() -> type[Scenario]:
         )
         _built = (version, model)
     return _built[1]
+
+
+def format_problems(data: dict[str, Any]) -> list[Problem]:
+    """Why a file written for another format than ``FORMAT`` cannot be read, and how to convert it."""
+    version = data.get("version")
+    if version is None:
+        probes = data.get("probes")
+        return _format_1_problems(probes, ("probes",)) if isinstance(probes, dict) else []
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        return [Problem(("version",), f"{version!r} is not a scenario format number", f"write version: {FORMAT}")]
+    if version > FORMAT:
+        return [Problem(("version",), f"the file is written for scenario format {version}, and this harness "
+                        f"reads format {FORMAT}", "install a newer outage-harness (CHANGELOG.md lists the formats)")]
+    if version < FORMAT:
+        return _format_1_problems(data.get("probes"), ("version",))
+    return []
+
+
+def _format_1_problems(probes: Any, path: tuple[str, ...]) -> list[Problem]:
+    lines = _format_2_probes(probes) if isinstance(probes, dict) else []
+    hint = f"write version: {FORMAT} and convert the probes"
+    if lines:
+        hint += ", e.g.\nprobes:\n" + "\n".join(f"  - {line}" for line in lines)
+    if isinstance(probes, dict) and "blocklist" in probes:
+        hint += "\n(the blocklist probe is gone: a flood load records what the blocklist refuses)"
+    return [Problem(path, f"this is scenario format 1, and this harness reads format {FORMAT}: "
+                    f"{FORMAT_1_CHANGES}", hint)]
+
+
+def _format_2_probes(probes: dict[str, Any]) -> list[str]:
+    """Each format-1 probe written as its format-2 entries (flow-style YAML lines)."""
+    lines = []
+    for name, raw in probes.items():
+        fields = dict(raw) if isinstance(raw, dict) else {}
+        if name in FORMAT_1_PROBES:
+            probe_id, kind = FORMAT_1_PROBES[name]
+            lines.append(_flow({"id": probe_id, "kind": kind, **fields}))
+        elif name == "api":
+            targets = fields.pop("targets", ["front", "legs"])
+            for target in targets if isinstance(targets, list) else []:
+                probe_id, reached = FORMAT_1_API_TARGETS.get(target, (target, target))
+                lines.append(_flow({"id": probe_id, "kind": "mail_api", "targets": [reached], **fields}))
+        elif name == "custom":
+            customs = [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
+            lines += [_flow({"id": f"custom-{i}", "kind": "custom", **c}) for i, c in enumerate(customs, 1)]
+    return lines
+
+
+def _flow(mapping: dict[str, Any]) -> str:
+    """``{id: mail, kind: mail_delivery, every: 1s}``: quoted only where YAML needs it."""
+    def value(item: Any) -> str:
+        if isinstance(item, list):
+            return "[" + ", ".join(value(v) for v in item) + "]"
+        if isinstance(item, dict):
+            return _flow(item)
+        text = str(item)
+        return json.dumps(text) if any(c in text for c in ":{}[],#&*!|>'\"%@`") else text
+    return "{" + ", ".join(f"{key}: {value(item)}" for key, item in mapping.items()) + "}"
