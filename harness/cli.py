@@ -226,6 +226,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from harness.init import write_starter
+
+    written = write_starter(Path(args.folder), force=args.force)
+    for note in written.notes:
+        _say(note)
+    console.print(f"wrote {', '.join(str(path) for path in written.files)}; run it with: "
+                  f"outage run {written.files[0]}")
+    return EXIT_OK
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -278,6 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="re-render a run folder's report from its journal")
     report.add_argument("run_dir")
     report.set_defaults(handler=cmd_report)
+
+    init = commands.add_parser("init", help="write a starter scenario and how to run it (from a compose file "
+                               "in the folder, if there is one)")
+    init.add_argument("folder", nargs="?", default=".", help="where to write scenario.yaml and OUTAGE.md "
+                      "(default: here)")
+    init.add_argument("--force", action="store_true", help="overwrite those files if they exist")
+    init.set_defaults(handler=cmd_init)
 
     down = commands.add_parser("down", help="remove what outage runs left behind (or a run still in use, by --run)")
     down.add_argument("--run", default=None, help="only this run id (default: every run)")
