@@ -35,6 +35,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="image profile (default: upstream when images can be pulled)")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Every scenario item is marked docker: a repository with --strict-markers needs it declared.
+    config.addinivalue_line("markers", "docker: needs a running Docker engine (every scenario run does)")
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     if file_path.suffix in (".yaml", ".yml") and (file_path.parent.name == "scenarios"
                                                   or file_path.stem == "scenario"):
