@@ -23,7 +23,8 @@ from harness.repeats import PassRule, Tally, tally
 from harness.report import load_run, rebuild_index, write_run
 from harness.runner import RunResult, run_scenario
 from harness.runtime.engine import docker_client
-from harness.durations import format_duration
+from harness.durations import format_duration, parse_duration
+from harness.explore.shrink import describe
 from harness.scenario import Scenario, ScenarioError, load_scenario, resolve
 from harness.stack import Stack, remove_leftovers
 from harness.stack.cleanup import Terminated, signals_raise
@@ -226,6 +227,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    """Generated schedules against one architecture; exit 1 when one breaks something it should not."""
+    from harness.explore.explorer import Explorer
+    from harness.runtime.setup import prepare
+
+    path = Path(args.scenario)
+    scenario = load_scenario(path)
+    (architecture,) = _architectures(scenario, args.arch)
+    if args.budget <= 0:
+        raise HarnessError(f"a budget of {args.budget:g} s leaves no time to explore", "give e.g. --budget 30m")
+    _check_writable(Path(args.reports))
+    images = prepare(args.profile)
+    explorer = Explorer(scenario, str(path), architecture, images=images, client=docker_client(),
+                        reports_dir=Path(args.reports), seed=args.seed, schedules=args.schedules,
+                        budget_s=args.budget, reruns=args.reruns, say=_say)
+    result = explorer.explore()
+    table = Table(title=f"explored {scenario.name} / {architecture} (seed {args.seed})")
+    for column in ("run", "role", "faults", "outcome", "broke"):
+        table.add_column(column, overflow="fold")
+    for tried in result.tried:
+        table.add_row(tried.name, tried.role, "; ".join(f"{describe(e['fault'])} at {e['at']}" for e in tried.entries),
+                      "[red]FAILED[/]" if tried.failed else "held", ", ".join(tried.record.outcome.observed_broken))
+    console.print(table)
+    console.print(f"index: {result.folder / 'index.html'}")
+    if result.stopped:
+        console.print(f"[yellow]stopped by {result.stopped}; kept what was found[/]")
+    if result.minimal is None:
+        console.print(f"nothing broke in {explorer.schedules_tried} schedules")
+        return EXIT_CTRL_C if result.stopped == "Ctrl-C" else EXIT_SIGTERM if result.stopped else EXIT_OK
+    console.print(f"[bold red]found:[/] {result.story}\nminimal scenario: {result.minimal} "
+                  f"(replay it with `outage run {result.minimal}`)")
+    return EXIT_MISMATCH
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from harness.init import write_starter
 
@@ -235,6 +270,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     console.print(f"wrote {', '.join(str(path) for path in written.files)}; run it with: "
                   f"outage run {written.files[0]}")
     return EXIT_OK
+
+
+def parse_duration_arg(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:
@@ -289,6 +331,20 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="re-render a run folder's report from its journal")
     report.add_argument("run_dir")
     report.set_defaults(handler=cmd_report)
+
+    explore = commands.add_parser("explore", help="draw fault schedules against one architecture and shrink a "
+                                  "failure to a minimal scenario")
+    explore.add_argument("scenario", help="a scenario file (its explore: section says what to draw from)")
+    explore.add_argument("--arch", default="as-fixed", help="the architecture to explore (default as-fixed)")
+    explore.add_argument("--budget", type=parse_duration_arg, default=parse_duration_arg("30m"),
+                         help="stop drawing schedules after this long, e.g. 30m (default)")
+    explore.add_argument("--schedules", type=_positive, default=100, help="at most this many schedules")
+    explore.add_argument("--seed", type=int, default=1, help="the same seed draws the same schedules")
+    explore.add_argument("--reruns", type=_positive, default=3,
+                         help="runs a shrinking candidate gets; it fails when a majority of them fail")
+    explore.add_argument("--profile", choices=["upstream", "local"], default=None)
+    explore.add_argument("--reports", default="reports")
+    explore.set_defaults(handler=cmd_explore)
 
     init = commands.add_parser("init", help="write a starter scenario and how to run it (from a compose file "
                                "in the folder, if there is one)")

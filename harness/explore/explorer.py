@@ -41,13 +41,14 @@ MINIMAL = "minimal.yaml"
 
 @dataclass
 class Tried:
-    """One schedule run: its seed, faults, outcome and report folder."""
+    """One run: a drawn schedule, a rerun of one, a shrinking candidate or the confirming run."""
 
     name: str
-    seed: int | None
+    seed: int | None  # the schedule's, for a drawn one
     entries: Entries
     record: RunRecord
     folder: Path
+    role: str  # "schedule", "again", "shrink" or "confirm"
 
     @property
     def failed(self) -> bool:
@@ -57,7 +58,7 @@ class Tried:
 @dataclass
 class Exploration:
     folder: Path
-    tried: list[Tried] = field(default_factory=list)
+    tried: list[Tried] = field(default_factory=list)  # every run, in order
     found: Tried | None = None  # the first failing schedule
     minimal: Path | None = None  # the shrunk scenario file
     confirmed: Tried | None = None  # the run of the minimal scenario
@@ -91,6 +92,10 @@ class Explorer:
         self._stack: Stack | None = None
 
     @property
+    def schedules_tried(self) -> int:
+        return sum(t.role == "schedule" for t in self.result.tried)
+
+    @property
     def left_s(self) -> float:
         return self.budget_s - (time.monotonic() - self.started)
 
@@ -108,9 +113,8 @@ class Explorer:
                     entries = draw_schedule(self.space, seed)
                     self.say(self._progress(f"schedule {number}/{self.schedules} (seed {seed}): "
                                             + ("; ".join(describe(e['fault']) for e in entries) or "no fault drawn")))
-                    tried = self._try(f"schedule-{number:03d}", seed, entries)
-                    result.tried.append(tried)
-                    if tried.failed:
+                    tried = self._try(f"schedule-{number:03d}", seed, entries, "schedule")
+                    if tried.failed and self._reproduces(tried):
                         result.found = tried
                         self._shrink(tried)
                         break
@@ -125,7 +129,7 @@ class Explorer:
 
     # One schedule, on the stack kept between schedules.
 
-    def _try(self, name: str, seed: int | None, entries: Entries) -> Tried:
+    def _try(self, name: str, seed: int | None, entries: Entries, role: str) -> Tried:
         scenario, left_out = schedule_scenario(self.scenario, self.architecture, entries, self.space.length_s)
         if left_out and not self.result.left_out:
             self.result.left_out = left_out
@@ -140,14 +144,16 @@ class Explorer:
             raise played.interruption
         broken = ", ".join(record.outcome.observed_broken) or "nothing"
         self.say(self._progress(f"{name}: {'FAILED' if not record.outcome.passed else 'held'} (broke: {broken})"))
-        return Tried(name, seed, entries, record, folder)
+        tried = Tried(name, seed, entries, record, folder, role)
+        self.result.tried.append(tried)
+        return tried
 
     def _ready_stack(self, run: Any) -> Stack:
         """The stack, reset after the previous schedule (rebuilt if the reset fails), or new."""
         if self._stack is not None:
             started = time.perf_counter()
             try:
-                self._stack.reset()
+                self._stack.reset(restart=self.space.restart)
                 self.result.resets_s.append(time.perf_counter() - started)
                 return self._stack
             except HarnessError as err:
@@ -162,6 +168,17 @@ class Explorer:
 
     # What to do with a failure.
 
+    def _reproduces(self, failing: Tried) -> bool:
+        """A failure counts when a majority of ``reruns`` runs of its schedule fail: containers
+        are not deterministic, and a one-off is not a finding."""
+        failures, runs, needed = 1, 1, self.reruns // 2 + 1
+        while failures < needed and failures + self.reruns - runs >= needed:
+            runs += 1
+            failures += self._try(f"{failing.name}-again-{runs}", failing.seed, failing.entries, "again").failed
+        if failures < needed:
+            self.say(f"{failing.name} failed {failures} of {runs} times: a flake, not a finding; exploring on")
+        return failures >= needed
+
     def _shrink(self, failing: Tried) -> None:
         result = self.result
         self.say(f"{failing.name} failed: shrinking it ({self.reruns} runs a candidate, a majority must fail)")
@@ -170,18 +187,22 @@ class Explorer:
         def run_once(entries: Entries) -> bool:
             nonlocal runs
             runs += 1
-            return self._try(f"shrink-{runs:03d}", None, entries).failed
+            return self._try(f"shrink-{runs:03d}", None, entries, "shrink").failed
 
         def on_step(step: Step) -> None:
             result.shrink_steps.append(step)
             self.say(self._progress(f"shrink step {len(result.shrink_steps)}: {step.what}: "
                                     f"{step.failures} of {step.runs} runs failed"))
 
-        shrinker = Shrinker(run_once, self.space.topology, self.space.min_s, reruns=self.reruns, on_step=on_step)
+        shrinker = Shrinker(run_once, self.space.topology, self.space.min_s, reruns=self.reruns, on_step=on_step,
+                            out_of_time=lambda: self.left_s < self.space.length_s * self.reruns)
         minimal = shrinker.shrink(failing.entries)
-        confirmed = self._try("confirmed", None, minimal)
-        if not confirmed.failed:
-            self.say("the minimal schedule held when replayed once more; it is kept with its votes")
+        for attempt in range(1, self.reruns + 1):
+            confirmed = self._try(f"confirmed-{attempt}", None, minimal, "confirm")
+            if confirmed.failed:
+                break
+        else:
+            self.say(f"the minimal schedule held in {self.reruns} more runs; it is kept with its votes")
         result.confirmed = confirmed
         result.minimal = write_minimal(result.folder / MINIMAL, self.scenario, self.architecture, minimal,
                                        self.space.length_s, confirmed.record)
@@ -190,7 +211,7 @@ class Explorer:
 
     def _progress(self, line: str) -> str:
         found = "1 failure found" if self.result.found else "no failure yet"
-        return (f"[{len(self.result.tried)} tried, {found}, {max(0.0, self.left_s) / 60:.1f} min left] {line}")
+        return f"[{self.schedules_tried} schedules tried, {found}, {max(0.0, self.left_s) / 60:.1f} min left] {line}"
 
 
 def write_minimal(path: Path, base: Scenario, architecture: str, entries: Entries, length_s: float,
@@ -221,6 +242,7 @@ def write_index(result: Exploration, scenario_file: str, architecture: str, seed
     rows = "".join(
         f"<tr class='{'surprise' if t.failed else 'expected'}'><td><a href='{escape(t.folder.name)}/{REPORT}'>"
         f"{escape(t.name)}</a></td><td>{t.seed if t.seed is not None else '-'}</td>"
+        f"<td>{escape(t.role)}</td>"
         f"<td>{escape('; '.join(describe(e['fault']) + ' at ' + e['at'] for e in t.entries))}</td>"
         f"<td>{'FAILED' if t.failed else 'held'}</td>"
         f"<td>{escape(', '.join(t.record.outcome.observed_broken) or '-')}</td></tr>"
@@ -231,7 +253,7 @@ def write_index(result: Exploration, scenario_file: str, architecture: str, seed
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>explore</title>"
             f"<style>{CSS}</style></head><body><h1>outage explore {escape(scenario_file)} / "
             f"{escape(architecture)} (seed {seed})</h1>{found}"
-            "<table><tr><th>run</th><th>seed</th><th>faults</th><th>outcome</th><th>broke</th></tr>"
+            "<table><tr><th>run</th><th>seed</th><th>role</th><th>faults</th><th>outcome</th><th>broke</th></tr>"
             f"{rows}</table></body></html>\n")
     path = result.folder / "index.html"
     path.write_text(page, encoding="utf-8")

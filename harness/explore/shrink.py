@@ -11,7 +11,8 @@ soon as the vote is decided. The steps, after Zeller's delta debugging:
    partition from one other provider, both ways as one way, to a provider as to one of its
    nodes, blackhole as refuse), taking the first that still fails, again and again.
 
-Every candidate tried, with its vote, goes to ``on_step``; ``max_tries`` bounds the runs.
+Every candidate tried, with its vote, goes to ``on_step``; ``max_tries`` and ``out_of_time``
+bound the runs (a candidate not tried counts as passing: the schedule so far stays).
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ class Step:
     failures: int
     runs: int
 
+    votes: int  # the runs a vote may take
+
     @property
     def failing(self) -> bool:
-        return 2 * self.failures > self.runs
+        return self.failures > self.votes // 2
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Shrinker:
     reruns: int = 3
     max_tries: int = 40
     on_step: Callable[[Step], None] = lambda step: None
+    out_of_time: Callable[[], bool] = lambda: False
     steps: list[Step] = field(default_factory=list)
     _votes: dict[str, bool] = field(default_factory=dict)
 
@@ -65,14 +69,15 @@ class Shrinker:
         key = repr(entries)
         if key in self._votes:
             return self._votes[key]
-        if self.exhausted:
+        if self.exhausted or self.out_of_time():
             return False
         failures = runs = 0
         needed = self.reruns // 2 + 1
-        while failures < needed and runs - failures < needed and runs < self.reruns:
+        # Stop once the vote is decided: a majority failed, or too few runs are left for one.
+        while failures < needed and failures + self.reruns - runs >= needed:
             runs += 1
             failures += self.run_once(entries)
-        step = Step(what, len(entries), failures, runs)
+        step = Step(what, len(entries), failures, runs, self.reruns)
         self.steps.append(step)
         self.on_step(step)
         self._votes[key] = step.failing

@@ -28,6 +28,7 @@ from pydantic import Field, create_model, model_validator
 from harness.extensions import INVARIANTS, PROBES, registry_version
 from harness.fields import Duration, Identifier
 from harness.scenario.errors import Problem, ScenarioError, suggest
+from harness.scenario.explore import ExploreSection
 from harness.scenario.references import scenario_problems
 from harness.scenario.spec import Spec, Strict
 from harness.scenario.timeline import TimelineEntry, timeline_entry_model
@@ -78,6 +79,8 @@ class Scenario(Strict):
     extensions: list[str] = Field(default_factory=list)
     topology: Topology
     architectures: dict[Identifier, Architecture] = Field(min_length=1)
+    # What `outage explore` may draw its faults from (harness.explore.space); defaults when absent.
+    explore: ExploreSection | None = None
     timeline: list[TimelineEntry] = Field(default_factory=list)
     probes: list[Spec] = Field(default_factory=list)
     invariants: list[Spec] = Field(min_length=1)

@@ -106,6 +106,9 @@ def _problems_in(scenario: Scenario, scope: Scope) -> list[Problem]:
     for index, invariant in enumerate(scenario.invariants):
         scope.user = (f"invariant '{invariant.id}'", None)  # type: ignore[attr-defined]
         problems += spec_problems(invariant, scope, ("invariants", index))
+    if scenario.explore is not None:
+        scope.user = ("the explore section", None)
+        problems += spec_problems(scenario.explore, scope, ("explore",))
     return problems
 
 

@@ -229,21 +229,20 @@ class Stack:
                 output = f"(logs unavailable: {err})".encode()
             (folder / f"{name}.log").write_bytes(output)
 
-    def reset(self) -> None:
+    def reset(self, restart: bool = False) -> None:
         """Back to how start() left it, for another run on the same stack: every link healed and
-        checked, nodes a fault stopped running and ready again, the floating IP home, and each
-        set-up's own reset (a replica set with a primary, spools drained). HarnessError when it
-        cannot."""
+        checked, nodes a fault stopped running again (every node restarted, with ``restart``),
+        all ready, the floating IP home, and each set-up's own reset (a replica set with a
+        primary, spools drained). HarnessError when it cannot."""
         assert self.fabric is not None, "the stack is not started"
         self.fabric.heal_all()
-        for name in sorted(self._containers):
-            container = self._container(name)
-            if container.status == "paused":
-                container.unpause()
-            elif container.status != "running":
-                container.start()
+        # In start-up order, each layer ready before the next: what a node finds at its start
+        # (a replica its primary, a Sentinel the replicas) is what it found the first time.
+        for layer in start_layers(self.topology):
+            with ThreadPoolExecutor(max_workers=START_WORKERS, thread_name_prefix="reset") as pool:
+                list(pool.map(lambda node: self._back_up(node.name, restart), layer))
+            self._wait_ready([self.nodes[node.name] for node in layer])
         self._down.clear()
-        self._wait_ready(list(self.nodes.values()))
         home = next((n.name for n in self.topology.nodes if n.floating), None)
         if home is not None and self.floating_holder != home:
             self.move_floating_ip(home)
@@ -251,6 +250,15 @@ class Stack:
             members = [n for n in self.topology.nodes if n.role in setup.roles]
             if setup.reset is not None and members:
                 setup.reset(self, members)
+
+    def _back_up(self, name: str, restart: bool) -> None:
+        container = self._container(name)
+        if container.status == "paused":
+            container.unpause()
+        if restart:
+            container.restart(timeout=5)
+        elif container.status != "running":
+            container.start()
 
     def check_dependencies(self) -> None:
         """Raise HarnessError naming what is gone of what the run itself depends on: the Docker

@@ -9,8 +9,9 @@ import pytest
 from harness.durations import parse_duration, parse_offset
 from harness.explore.schedules import draw_schedule
 from harness.explore.shrink import Shrinker
-from harness.explore.space import ExploreSection, resolve_space
+from harness.explore.space import resolve_space
 from harness.extensions import load_kinds
+from harness.scenario.explore import ExploreSection
 from harness.topology import Topology
 
 load_kinds()
@@ -53,7 +54,7 @@ def test_a_schedule_keeps_to_its_space(seed: int) -> None:
 
 
 def test_a_kind_the_explorer_cannot_draw_is_named() -> None:
-    from harness.explore.space import drawable_kinds
+    from harness.scenario.explore import drawable_kinds
 
     assert "maintenance-block" not in drawable_kinds() and "provider-outage" in drawable_kinds()
 
@@ -96,3 +97,27 @@ def test_a_candidate_counts_as_failing_only_when_most_of_its_runs_fail() -> None
     shrinker = Shrinker(lambda entries: next(outcomes), TOPOLOGY, min_s=1.0)
     assert not shrinker.fails([_entry(1, {"kind": "kill", "node": "db-1"})], "one flake")
     assert shrinker.steps[0].failures == 1 and shrinker.steps[0].runs == 3
+
+
+def test_an_explore_section_names_what_it_cannot_use_with_its_line() -> None:
+    from harness.scenario import ScenarioError, parse_scenario
+
+    text = """
+name: x
+seed: 1
+duration: 1m
+topology:
+  providers: {a: {}, b: {}}
+  nodes: [{name: e-1, role: echo, provider: a}, {name: e-2, role: echo, provider: b}]
+architectures: {as-fixed: {expect: {broken: []}}}
+probes: [{id: echoes, kind: tcp, targets: [e-1, e-2], every: 1s}]
+invariants: [{id: up, kind: availability, target: echoes, min: 0.5}]
+explore:
+  kinds: [provider-outage, maintenance-block]
+  providers: [a, z]
+"""
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(text, "x.yaml")
+    rendered = str(raised.value)
+    assert "x.yaml:12: explore.kinds[1]: fault kind 'maintenance-block' cannot be drawn by the explorer" in rendered
+    assert "x.yaml:13: explore.providers[1]: unknown provider 'z'" in rendered
