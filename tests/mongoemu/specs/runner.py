@@ -153,6 +153,9 @@ class TestRun:
         # A loopback set answers at once: waiting pymongo's default 30 s for a member that does
         # not exist (a secondary of a one-member set) only slows the run.
         options.setdefault("serverSelectionTimeoutMS", 3000)
+        # Likewise a server marked unknown is found again at the next heartbeat: check every 0.5 s
+        # (pymongo's minimum) rather than every 10 s.
+        options.setdefault("heartbeatFrequencyMS", 500)
         client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
             self.uri, event_listeners=[log, HeartbeatLog(log)], uuidRepresentation="standard", **options
         )
@@ -282,7 +285,7 @@ class TestRun:
                 raise Mismatch(f"{name}: the session is {'pinned' if pinned else 'not pinned'}")
             return None
         if name == "assertSessionTransactionState":
-            state = TRANSACTION_STATES[self.entities[arguments["session"]]._transaction.state.name]
+            state = TRANSACTION_STATES[self.entities[arguments["session"]]._transaction.state]
             if state != arguments["state"]:
                 raise Mismatch(f"{name}: expected {arguments['state']}, got {state}")
             return None
@@ -468,7 +471,8 @@ def run_test(spec: Mapping[str, Any], test: Mapping[str, Any], uri: str, interna
 def reset_server(internal: pymongo.MongoClient[dict[str, Any]]) -> None:
     """As the format asks before each test: end every open transaction and turn fail points off."""
     internal.admin.command("killAllSessions", [])
-    internal.admin.command("configureFailPoint", "failCommand", mode="off")
+    for fail_point in ("failCommand", "onPrimaryTransactionalWrite"):
+        internal.admin.command("configureFailPoint", fail_point, mode="off")
 
 
 def describe(results: list[Result]) -> str:
