@@ -39,7 +39,14 @@ TOPOLOGY = "replicaset"
 SUPPORTED_SCHEMA_MAJOR = 1
 JSON_OPTIONS = json_util.JSONOptions(json_mode=json_util.JSONMode.CANONICAL, document_class=dict, uuid_representation=4)
 # How each transaction state of pymongo's session reads in the format.
-TRANSACTION_STATES = {"NONE": "none", "STARTING": "starting", "IN_PROGRESS": "in_progress", "COMMITTED": "committed", "COMMITTED_EMPTY": "committed", "ABORTED": "aborted"}
+TRANSACTION_STATES = {
+    _TxnState.NONE: "none",
+    _TxnState.STARTING: "starting",
+    _TxnState.IN_PROGRESS: "in_progress",
+    _TxnState.COMMITTED: "committed",
+    _TxnState.COMMITTED_EMPTY: "committed",
+    _TxnState.ABORTED: "aborted",
+}
 
 
 class Verdict(enum.Enum):
@@ -59,6 +66,10 @@ class Result:
     @property
     def key(self) -> str:
         return f"{self.file}::{self.description}"
+
+    @property
+    def passed_or_skipped(self) -> bool:
+        return self.verdict in (Verdict.PASSED, Verdict.SKIPPED)
 
 
 def _version(text: str) -> tuple[int, ...]:
