@@ -23,8 +23,8 @@ from pymongo.client_session import ClientSession
 from pymongo.errors import PyMongoError
 from pymongo.read_concern import ReadConcern
 
-from .cluster import ReplicaSet, wait_until
-from .test_jepsen import nemesis
+from .cluster import ReplicaSet
+from .jepsen import converged_primary, run_under_nemesis
 
 ROUNDS = int(os.environ.get("MONGOEMU_JEPSEN_TRANSACTION_ROUNDS", "10"))
 ACCOUNTS = 5
@@ -89,30 +89,14 @@ def test_concurrent_transfers_conserve_money_through_pauses(replica_set: Replica
     stop = threading.Event()
     writers = [threading.Thread(target=transfer_until, args=(replica_set, index, seed, stop, ledger)) for index in range(WRITERS)]
     started = time.monotonic()
-    for writer in writers:
-        writer.start()
-    try:
-        schedule = nemesis(replica_set, random.Random(seed), ROUNDS)
-        healed_at = len(ledger.acknowledged)
-        wait_until(lambda: len(ledger.acknowledged) > healed_at + 10, 60, "acknowledged transfers after healing")
-    finally:
-        for member in replica_set.members:
-            member.resume()
-        stop.set()
-        for writer in writers:
-            writer.join(timeout=150)  # withTransaction retries for up to 120 s
+    # withTransaction retries for up to 120 s: give each writer that long to finish its transfer.
+    schedule = run_under_nemesis(replica_set, writers, stop, lambda: len(ledger.acknowledged), seed, ROUNDS, join_seconds=150)
     print("\n".join(schedule))
     elections = sum(member.log().count('"event": "elected"') for member in replica_set.members)
     print(f"acknowledged {len(ledger.acknowledged)} transfers, indeterminate {len(ledger.indeterminate)}, {elections} elections, in {time.monotonic() - started:.0f} s")
     assert not any(writer.is_alive() for writer in writers), f"a writer is still transferring (seed {seed})"
 
-    primary = replica_set.wait_for_primary(timeout=30)
-
-    def converged() -> bool:
-        status = primary.command("replSetGetStatus")
-        return len({str(entry["optime"]) for entry in status["members"]}) == 1 and {entry["stateStr"] for entry in status["members"]} == {"PRIMARY", "SECONDARY"}
-
-    wait_until(converged, 60, "all members to reach the primary's optime")
+    primary = converged_primary(replica_set)
     balances, transfers = bank_on(primary)
     assert sum(balances.values()) == ACCOUNTS * OPENING_BALANCE, f"money created or destroyed (seed {seed}): {balances}"
     explained = {account: OPENING_BALANCE for account in range(ACCOUNTS)}
