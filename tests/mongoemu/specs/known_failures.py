@@ -34,8 +34,8 @@ KNOWN_FAILURES: dict[str, str] = {
     "one-member:transactions/transaction-options.json::*readPreference*": _NO_SECONDARY,
     # retryable writes
     "retryable-writes/bulkWrite.json::* is never committed": (
-        "onPrimaryTransactionalWrite with failBeforeCommitExceptionCode: the emulator closes the connection on the retry too, "
-        "where mongod answers the retried statement with the error (a partial bulk result)"
+        "expects a partial bulk result after both attempts fail; the fail point closes the connection both times "
+        "(closeConnection defaults to true, as on mongod) and pymongo then raises the connection error, not a BulkWriteError"
     ),
     # SDAM
     "SDAM/interruptInUse-pool-clear.json::*": "refused: $where (JavaScript), which these tests use to keep a find in use",
