@@ -7,6 +7,7 @@ transactions specification tests, test_spec_conformance.py.)
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from pymongo import WriteConcern
@@ -46,6 +47,38 @@ def test_a_commit_retried_on_the_new_primary_after_a_failover_finds_it_committed
             wait_until(lambda: client.primary == ("127.0.0.1", new_primary.port), 15, "the client to find the new primary")
             session.commit_transaction()  # sent to the new primary, which learnt the commit through the oplog
         assert sorted(document["_id"] for document in ledger.find()) == ["entry-1", "entry-2"]
+
+
+def test_a_commit_rolled_back_with_its_primary_is_not_acknowledged_when_retried_there(replica_set: ReplicaSet) -> None:
+    """The commit reaches only the primary; a new primary is elected without it; the old one rolls
+    it back, is elected again and then gets the driver's retry: it must not say "committed"."""
+    old_primary = replica_set.wait_for_primary()
+    others = [member for member in replica_set.members if member is not old_primary]
+    with replica_set.client(serverSelectionTimeoutMS=2000) as client:
+        ledger = client.bank.get_collection("ledger", write_concern=WriteConcern(w="majority"))
+        ledger.insert_one({"_id": "opening"})
+        with client.start_session() as session:
+            session.start_transaction(write_concern=WriteConcern(w="majority", wtimeout=5000))
+            ledger.insert_one({"_id": "lost-with-its-primary"}, session=session)
+            for member in others:
+                member.pause()
+            # Longer than a secondary's 0.5 s oplog long poll (one still waiting on the primary would
+            # carry the commit away), shorter than the 1 s after which the primary steps down.
+            time.sleep(0.7)
+            with pytest.raises(PyMongoError):
+                session.commit_transaction()  # applied on the old primary alone, which then steps down
+            old_primary.pause()
+            for member in others:
+                member.resume()
+            replica_set.wait_for_primary(among=others)
+            old_primary.resume()
+            wait_until(lambda: old_primary.command("replSetGetStatus")["rollbackCount"] >= 1, 30, "the old primary to roll back")
+            wait_until(lambda: old_primary.command("replSetStepUp") is not None, 30, "the old primary to be elected again")
+            wait_until(lambda: client.primary == ("127.0.0.1", old_primary.port), 15, "the client to find it primary")
+            with pytest.raises(OperationFailure) as refused:
+                session.commit_transaction()
+        assert refused.value.code == 251 and refused.value.has_error_label("TransientTransactionError"), refused.value.details
+        assert ledger.find_one({"_id": "lost-with-its-primary"}) is None
 
 
 def test_a_plain_write_to_a_document_a_transaction_holds_waits_for_the_commit(replica_set: ReplicaSet) -> None:

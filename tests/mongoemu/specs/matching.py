@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import bson
 from bson import json_util
 from bson.binary import Binary
 from bson.code import Code
@@ -164,7 +163,3 @@ class Matcher:
         else:
             raise NotImplementedError(f"the runner does not judge the {name} operator")
 
-
-def bson_roundtrip(value: Any) -> Any:
-    """A driver result as the server's BSON would carry it (dict keys, lists, BSON types)."""
-    return bson.decode(bson.encode({"v": value}))["v"]

@@ -9,7 +9,6 @@ or unjudged, when it needs a part of the format this runner does not check
 from __future__ import annotations
 
 import enum
-import json
 import threading
 import time
 import traceback
@@ -485,6 +484,3 @@ def reset_server(internal: pymongo.MongoClient[dict[str, Any]]) -> None:
     for fail_point in ("failCommand", "onPrimaryTransactionalWrite"):
         internal.admin.command("configureFailPoint", fail_point, mode="off")
 
-
-def describe(results: list[Result]) -> str:
-    return json.dumps([result.__dict__ | {"verdict": result.verdict.value} for result in results], indent=1)
