@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import random
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import ReadPreference, WriteConcern
 from pymongo.errors import PyMongoError
 
-from .cluster import ReplicaSet, wait_until
+from .cluster import ReplicaSet
+from .jepsen import converged_primary, run_under_nemesis
 
 ROUNDS = int(os.environ.get("MONGOEMU_JEPSEN_ROUNDS", "20"))
 WRITERS = 3
@@ -54,22 +54,6 @@ def write_until(replica_set: ReplicaSet, writer: int, stop: threading.Event, his
                 history.record(uid, kind, ok=True)
 
 
-def nemesis(replica_set: ReplicaSet, rng: random.Random, rounds: int) -> list[str]:
-    """Pause a random subset of members for a random while, then resume them; returns the schedule."""
-    schedule = []
-    for round_number in range(rounds):
-        victims = rng.sample(replica_set.members, rng.choice([1, 1, 1, 2, 3]))
-        hold = rng.uniform(0.2, 1.6)
-        for member in victims:
-            member.pause()
-        schedule.append(f"round {round_number}: pause {[member.port for member in victims]} for {hold:.2f}s")
-        time.sleep(hold)
-        for member in victims:
-            member.resume()
-        time.sleep(rng.uniform(0.2, 1.2))
-    return schedule
-
-
 def documents_on(member: Any) -> dict[str, dict[str, Any]]:
     with member.client() as direct:
         collection = direct.jepsen.get_collection("ops", read_preference=ReadPreference.SECONDARY_PREFERRED)
@@ -82,31 +66,11 @@ def test_random_pauses_lose_no_acknowledged_write(replica_set: ReplicaSet) -> No
     history = History()
     stop = threading.Event()
     writers = [threading.Thread(target=write_until, args=(replica_set, index, stop, history)) for index in range(WRITERS)]
-    for writer in writers:
-        writer.start()
-    try:
-        schedule = nemesis(replica_set, random.Random(seed), ROUNDS)
-        healed_at = len(history.acknowledged)
-        wait_until(lambda: len(history.acknowledged) > healed_at + 10, 60, "acknowledged writes after healing")
-    finally:
-        for member in replica_set.members:
-            member.resume()
-        stop.set()
-        for writer in writers:
-            writer.join(timeout=30)
+    schedule = run_under_nemesis(replica_set, writers, stop, lambda: len(history.acknowledged), seed, ROUNDS, join_seconds=30)
     print("\n".join(schedule))
     print(f"acknowledged {len(history.acknowledged)}, indeterminate {len(history.indeterminate)}")
 
-    primary = replica_set.wait_for_primary(timeout=30)
-
-    def converged() -> bool:
-        status = primary.command("replSetGetStatus")
-        optimes = {str(entry["optime"]) for entry in status["members"]}
-        states = {entry["stateStr"] for entry in status["members"]}
-        return len(optimes) == 1 and states == {"PRIMARY", "SECONDARY"}
-
-    wait_until(converged, 60, "all members to reach the primary's optime")
-
+    primary = converged_primary(replica_set)
     on_primary = documents_on(primary)
     lost = sorted(uid for uid in history.acknowledged if uid not in on_primary)
     assert not lost, f"acknowledged writes lost (seed {seed}): {lost[:20]}"

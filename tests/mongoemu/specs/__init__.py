@@ -1,0 +1,1 @@
+"""Our runner for MongoDB's unified-format specification tests, pointed at the emulator."""
