@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from harness.errors import HarnessError
@@ -40,24 +40,24 @@ def journal_of(record: RunRecord) -> dict[str, Any]:
         "timeline": [entry.to_json() for entry in record.timeline],
         "verdicts": [verdict.to_json() for verdict in record.verdicts],
         "outcome": record.outcome.to_json(),
-        "events": [event.to_json() for event in record.history.events()],
+        "events": record.history.events(),
     }
 
 
 def write_journal(run_dir: Path, record: RunRecord) -> Path:
     path = run_dir / JOURNAL
-    # Compact: a flood run holds tens of thousands of events.
-    path.write_text(json.dumps(journal_of(record), separators=(",", ":"), default=str), encoding="utf-8")
+    # Compact, and events serialised as they are (dataclasses): a long run holds millions.
+    path.write_bytes(orjson.dumps(journal_of(record), default=str, option=orjson.OPT_NON_STR_KEYS))
     return path
 
 
 def read_journal(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / JOURNAL
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise HarnessError(f"{path} does not exist", "give a run folder under reports/") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, orjson.JSONDecodeError) as exc:
         raise HarnessError(f"{path} cannot be read as JSON: {exc}", "give a run folder the harness wrote") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from harness.events import ENDS, STARTS
@@ -108,7 +109,7 @@ class RunRecord:
         """A record whose executed timeline is read from the history."""
         return cls(meta, run, history, list(verdicts), outcome, executed_timeline(run, history))
 
-    @property
+    @cached_property
     def end_s(self) -> float:
         """When the history ends (the planned run end for an empty history)."""
         return max((e.t for e in self.history.events()), default=self.run.run_end_s)
