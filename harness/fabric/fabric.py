@@ -110,10 +110,6 @@ class Fabric:
             for port in node.ports
         )
 
-    @property
-    def shard_count(self) -> int:
-        return len(self._shards)
-
     def install(self) -> None:
         """Create every link's proxy, enabled and clean: one call per shard."""
         by_shard: dict[int, list[dict[str, Any]]] = defaultdict(list)
