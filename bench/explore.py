@@ -5,6 +5,10 @@ the Redis example with min-replicas-to-write forgotten in its fixed architecture
 Target: a reset within 3 s, against about 12 s for a bring-up of the mail stack.
 
     .venv/bin/python bench/explore.py [--scenario FILE] [--arch NAME] [--seed N] [--schedules K]
+                                      [--budget MINUTES]
+
+On the mail stack, for example: --scenario scenarios/database_router_failure.yaml
+--schedules 4 --budget 10 (a failure found there is shrunk until the budget runs out).
 """
 
 from __future__ import annotations
@@ -31,14 +35,17 @@ def main() -> int:
     parser.add_argument("--arch", default="as-fixed")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--schedules", type=int, default=20)
+    parser.add_argument("--budget", type=float, default=60, help="minutes for exploring and shrinking (default 60)")
     args = parser.parse_args()
+    if args.budget <= 0:
+        parser.error(f"--budget must be a positive number of minutes, not {args.budget:g}")
     scenario = load_scenario(args.scenario)
     images = prepare(None)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-explore-") as reports:
         explorer = Explorer(scenario, str(args.scenario), args.arch, images=images, client=docker_client(),
                             reports_dir=Path(reports), seed=args.seed, schedules=args.schedules,
-                            budget_s=3600, reruns=3, say=lambda line: print(f"  {line}", flush=True))
+                            budget_s=args.budget * 60, reruns=3, say=lambda line: print(f"  {line}", flush=True))
         result = explorer.explore()
     wall = time.monotonic() - started
     runs = len(result.tried)
