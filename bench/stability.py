@@ -23,12 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from harness.errors import HarnessError  # noqa: E402
 from harness.repeats import Tally, tally  # noqa: E402
 from harness.report import load_run  # noqa: E402
 from harness.runner import run_scenario  # noqa: E402
 from harness.runtime.engine import docker_client  # noqa: E402
 from harness.runtime.setup import prepare  # noqa: E402
-from harness.scenario import load_scenario, resolve  # noqa: E402
+from harness.scenario import ScenarioError, load_scenario, resolve  # noqa: E402
 
 SHIPPED = [REPO / "scenarios", REPO / "examples" / "redis-sentinel" / "scenario.yaml"]
 
@@ -88,8 +89,19 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--phases", default="idle,loaded")
     args = parser.parse_args()
+    phases = args.phases.split(",")
+    unknown = sorted(set(phases) - {"idle", "loaded"})
+    if unknown:
+        parser.error(f"unknown phases {unknown}: choose idle, loaded or idle,loaded")
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, not {args.repeats}")
     files = scenario_files(args.scenarios)
-    for phase in args.phases.split(","):
+    try:
+        for path in files:  # every file read before the first run, not after an hour of them
+            load_scenario(path)
+    except (HarnessError, ScenarioError) as err:
+        parser.error(str(err))
+    for phase in phases:
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix=f"stability-{phase}-") as reports, cpu_hog(phase == "loaded"):
             print(f"{phase}: {len(files)} scenario files, {args.repeats} runs of each architecture", flush=True)
