@@ -30,8 +30,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # What a process prints when its bind lost the race: strerror(EADDRINUSE), as Python,
-# HAProxy, Locust and our own services all print it.
-BIND_LOST = os.strerror(98)
+# HAProxy, Locust and our own services print it (asyncio's servers in lower case).
+BIND_LOST = os.strerror(98).lower()
 FRESH_PORT_ATTEMPTS = 5
 _LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp's state column
 
@@ -73,7 +73,7 @@ def start_on_fresh_ports(start: Callable[[list[int]], T], count: int, host: str 
 
 
 def lost_a_bind(output: str) -> bool:
-    return BIND_LOST in output
+    return BIND_LOST in output.lower()
 
 
 def listening_ports(pid: int) -> set[int]:

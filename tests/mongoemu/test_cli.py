@@ -6,11 +6,15 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pymongo
 import pytest
 
-from .cluster import REPO, Member
+from harness.runtime.ports import listening_ports, unused_port
+
+from . import cluster
+from .cluster import REPO, Member, wait_started
 
 
 def run_cli(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -44,6 +48,21 @@ def test_port_in_use_is_reported_without_traceback() -> None:
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_member_whose_picked_port_another_process_took_starts_again_on_a_fresh_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as squatter:
+        taken = squatter.getsockname()[1]
+        fresh_ports = iter([taken, unused_port()])
+        monkeypatch.setattr(cluster, "unused_port", lambda: next(fresh_ports))
+        member = wait_started(cluster.spawn_member(tmp_path, "--standalone"))
+        try:
+            assert member.port != taken
+            assert member.port in listening_ports(member.process.pid)
+        finally:
+            member.kill()
 
 
 def test_emulator_never_passes_for_mongodb(member_factory: Callable[..., Member]) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from pymongo import WriteConcern
 from pymongo.errors import OperationFailure, PyMongoError
 
-from .cluster import ReplicaSet, wait_until
+from .cluster import TEST_SETTINGS, ReplicaSet, wait_until
 
 
 def test_a_transaction_open_on_a_primary_that_steps_down_is_aborted(replica_set: ReplicaSet) -> None:
@@ -49,28 +50,32 @@ def test_a_commit_retried_on_the_new_primary_after_a_failover_finds_it_committed
         assert sorted(document["_id"] for document in ledger.find()) == ["entry-1", "entry-2"]
 
 
-def test_a_commit_rolled_back_with_its_primary_is_not_acknowledged_when_retried_there(replica_set: ReplicaSet) -> None:
+def test_a_commit_rolled_back_with_its_primary_is_not_acknowledged_when_retried_there(replica_set_factory: Callable[..., ReplicaSet]) -> None:
     """The commit reaches only the primary; a new primary is elected without it; the old one rolls
     it back, is elected again and then gets the driver's retry: it must not say "committed"."""
-    old_primary = replica_set.wait_for_primary()
-    others = [member for member in replica_set.members if member is not old_primary]
+    replica_set = replica_set_factory()
+    # No member stands or steps down on its own within the test (elections are asked for with
+    # replSetStepUp), so how long a loaded machine takes between two steps cannot change the story.
+    replica_set.initiate({**TEST_SETTINGS, "electionTimeoutMillis": 60_000})
+    old_primary, *others = replica_set.members
+    wait_until(lambda: old_primary.command("replSetStepUp") is not None, 30, "the first primary to be elected")
     with replica_set.client(serverSelectionTimeoutMS=2000) as client:
-        ledger = client.bank.get_collection("ledger", write_concern=WriteConcern(w="majority"))
-        ledger.insert_one({"_id": "opening"})
+        ledger = client.bank.get_collection("ledger", write_concern=WriteConcern(w=3))
+        ledger.insert_one({"_id": "opening"})  # on every member, so either of the others can be elected
         with client.start_session() as session:
-            session.start_transaction(write_concern=WriteConcern(w="majority", wtimeout=5000))
+            session.start_transaction(write_concern=WriteConcern(w="majority", wtimeout=1000))
             ledger.insert_one({"_id": "lost-with-its-primary"}, session=session)
             for member in others:
                 member.pause()
-            # Longer than a secondary's 0.5 s oplog long poll (one still waiting on the primary would
-            # carry the commit away), shorter than the 1 s after which the primary steps down.
-            time.sleep(0.7)
+            # Three times a secondary's 0.5 s oplog long poll: one still waiting on the primary
+            # when it was paused would carry the commit away.
+            time.sleep(1.5)
             with pytest.raises(PyMongoError):
-                session.commit_transaction()  # applied on the old primary alone, which then steps down
+                session.commit_transaction()  # applied on the old primary alone, then times out waiting for the others
             old_primary.pause()
             for member in others:
                 member.resume()
-            replica_set.wait_for_primary(among=others)
+            wait_until(lambda: others[0].command("replSetStepUp") is not None, 30, "another member to be elected without the commit")
             old_primary.resume()
             wait_until(lambda: old_primary.command("replSetGetStatus")["rollbackCount"] >= 1, 30, "the old primary to roll back")
             wait_until(lambda: old_primary.command("replSetStepUp") is not None, 30, "the old primary to be elected again")

@@ -22,12 +22,20 @@ from harness.runtime.ports import (
 
 # A server that listens on the port it is given, then waits to be killed.
 LISTENER = "import socket, sys, time; s = socket.create_server(('127.0.0.1', int(sys.argv[1]))); time.sleep(60)"
+# The same on asyncio, which words a lost bind in lower case ("address already in use").
+ASYNCIO_LISTENER = """
+import asyncio, sys
+async def serve():
+    await asyncio.start_server(lambda reader, writer: None, '127.0.0.1', int(sys.argv[1]))
+    await asyncio.sleep(60)
+asyncio.run(serve())
+"""
 
 
-def _listener(log: Path) -> Callable[[list[int]], subprocess.Popen[bytes]]:
+def _listener(log: Path, program: str = LISTENER) -> Callable[[list[int]], subprocess.Popen[bytes]]:
     def launch(ports: list[int]) -> subprocess.Popen[bytes]:
         with log.open("ab") as out:
-            return subprocess.Popen([sys.executable, "-c", LISTENER, str(ports[0])], stdout=out, stderr=out)
+            return subprocess.Popen([sys.executable, "-c", program, str(ports[0])], stdout=out, stderr=out)
 
     return launch
 
@@ -49,9 +57,10 @@ def test_a_process_is_not_ready_when_another_one_answers_on_its_port(tmp_path: P
                             ready=lambda ports: True)
 
 
-def test_a_lost_bind_is_started_again_on_fresh_ports(tmp_path: Path) -> None:
+@pytest.mark.parametrize("program", [LISTENER, ASYNCIO_LISTENER], ids=["socket", "asyncio"])
+def test_a_lost_bind_is_started_again_on_fresh_ports(tmp_path: Path, program: str) -> None:
     squatters: list[socket.socket] = []
-    launch = _listener(tmp_path / "log")
+    launch = _listener(tmp_path / "log", program)
 
     def lose_the_first_race(ports: list[int]) -> subprocess.Popen[bytes]:
         if not squatters:  # another process binds the port between its choice and our bind
