@@ -30,8 +30,7 @@ def _problems_in(topology: Any, at: FieldPath) -> list[Problem]:
     provider_names = [p for p in providers if isinstance(p, str)] if isinstance(providers, dict) else []
     problems: list[Problem] = []
     names: dict[str, int] = {}
-    nodes = [node for node in topology["nodes"] if isinstance(node, dict)]
-    declared = {node.get("name") for node in nodes}
+    declared = [node["name"] for node in topology["nodes"] if isinstance(node, dict) and isinstance(node.get("name"), str)]
     for index, node in enumerate(topology["nodes"]):
         if not isinstance(node, dict):
             continue
@@ -50,5 +49,5 @@ def _problems_in(topology: Any, at: FieldPath) -> list[Problem]:
         for position, needed in enumerate(depends_on if isinstance(depends_on, list) else []):
             if isinstance(needed, str) and needed not in declared:
                 problems.append(Problem((*here, "depends_on", position), f"unknown node '{needed}'",
-                                        suggest(needed, [n for n in declared if isinstance(n, str)], "nodes")))
+                                        suggest(needed, declared, "nodes")))
     return problems

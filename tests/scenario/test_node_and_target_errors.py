@@ -94,6 +94,14 @@ def test_a_node_mistake_names_file_line_field_and_fix(old: str, new: str, needle
     assert hint in error.hint
 
 
+def test_a_node_name_that_is_not_text_is_refused_at_its_line() -> None:
+    # Found by test_fuzz: a list as a name crashed the depends_on check with TypeError.
+    text = SCENARIO.replace("    - name: spare", "    - name: [spare]", 1)
+    error = error_for(text)
+    assert_located(error, text, "- name: [spare]", "topology.nodes[2].name")
+    assert error.message == "Input should be a valid string"
+
+
 def test_a_setting_the_role_does_not_take_is_refused() -> None:
     text = SCENARIO.replace("      priority: 2\n", "      spare: true\n")
     error = error_for(text)
