@@ -5,30 +5,46 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from pymongo.errors import AutoReconnect, ExecutionTimeout, WaitQueueTimeoutError
 
-from fixtures.mailstack.driver2018 import Driver2018, DriverState, TopologyDestroyed
+from fixtures.mailstack.driver2018 import (
+    Driver2018,
+    DriverState,
+    Heartbeat,
+    TopologyDestroyed,
+)
 from fixtures.mailstack.store import DatabaseUnavailable
+from harness.runtime.ports import refusing_port
 
 
-class FlakyStore:
-    """Stands in for MailStore: ping fails while ``up`` is False."""
+class FlakyDatabase:
+    """Stands in for MailStore and the Heartbeat: pings fail while ``up`` is False."""
 
     def __init__(self) -> None:
         self.up = True
-        self.pings = 0
         self.closed = False
 
-    async def ping(self) -> None:
-        self.pings += 1
-        if not self.up:
-            raise DatabaseUnavailable("connection refused")
+    async def ping(self, bound_s: float) -> bool:
+        return self.up
 
     async def close(self) -> None:
         self.closed = True
 
 
-def _driver(store: FlakyStore, tries: int = 3) -> Driver2018:
-    return Driver2018(store, reconnect_tries=tries, reconnect_interval_s=0.02)  # type: ignore[arg-type]
+class FakeStore:
+    async def close(self) -> None:
+        return None
+
+
+def _driver(database: FlakyDatabase, tries: int = 3) -> Driver2018:
+    return Driver2018(FakeStore(), database, reconnect_tries=tries, reconnect_interval_s=0.02)  # type: ignore[arg-type]
+
+
+def _failure(cause: Exception) -> DatabaseUnavailable:
+    try:
+        raise DatabaseUnavailable(str(cause)) from cause
+    except DatabaseUnavailable as failure:
+        return failure
 
 
 async def _wait_for(driver: Driver2018, state: DriverState) -> None:
@@ -39,7 +55,7 @@ async def _wait_for(driver: Driver2018, state: DriverState) -> None:
 
 def test_gives_up_for_good_after_the_budget() -> None:
     async def scenario() -> None:
-        store = FlakyStore()
+        store = FlakyDatabase()
         driver = _driver(store)
         task = asyncio.create_task(driver.run())
         store.up = False
@@ -57,7 +73,7 @@ def test_gives_up_for_good_after_the_budget() -> None:
 
 def test_recovers_within_the_budget() -> None:
     async def scenario() -> None:
-        store = FlakyStore()
+        store = FlakyDatabase()
         driver = _driver(store, tries=50)
         task = asyncio.create_task(driver.run())
         store.up = False
@@ -66,7 +82,7 @@ def test_recovers_within_the_budget() -> None:
             driver.store()
         store.up = True
         await _wait_for(driver, DriverState.CONNECTED)
-        assert driver.store() is store  # type: ignore[comparison-overlap]
+        assert isinstance(driver.store(), FakeStore)
         task.cancel()
 
     asyncio.run(scenario())
@@ -74,7 +90,7 @@ def test_recovers_within_the_budget() -> None:
 
 def test_zero_tries_destroys_on_the_first_loss() -> None:
     async def scenario() -> None:
-        store = FlakyStore()
+        store = FlakyDatabase()
         driver = _driver(store, tries=0)
         task = asyncio.create_task(driver.run())
         store.up = False
@@ -82,3 +98,34 @@ def test_zero_tries_destroys_on_the_first_loss() -> None:
         await task
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("cause", [ExecutionTimeout("operation exceeded time limit", 50),
+                                   WaitQueueTimeoutError("Timed out while checking out a connection")],
+                         ids=["operation-timed-out", "pool-full"])
+def test_an_operation_that_ran_out_of_time_is_not_a_lost_connection(cause: Exception) -> None:
+    # Incident C: a flood saturates the 2018 leg; it was slow then, never disconnected.
+    async def scenario() -> None:
+        driver = _driver(FlakyDatabase())
+        task = asyncio.create_task(driver.run())
+        driver.report_failure(_failure(cause))
+        await asyncio.sleep(0.1)
+        assert driver.state is DriverState.CONNECTED
+        driver.report_failure(_failure(AutoReconnect("connection reset by peer")))
+        await _wait_for(driver, DriverState.RECONNECTING)
+        task.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_the_heartbeat_answers_from_a_database_and_not_from_a_refusing_port(shared_db: str) -> None:
+    async def pings(port: int) -> tuple[bool, bool]:
+        alive, dead = Heartbeat(shared_db, "test"), Heartbeat(f"mongodb://127.0.0.1:{port}/?directConnection=true", "test")
+        try:
+            return await alive.ping(2.0), await dead.ping(0.5)
+        finally:
+            await alive.close()
+            await dead.close()
+
+    with refusing_port() as port:
+        assert asyncio.run(pings(port)) == (True, False)
