@@ -271,7 +271,8 @@ class Stack:
         for index, client in enumerate(self._toxiproxies):
             if f"outage-{self.run_id}-toxiproxy-{index}" not in running:
                 raise HarnessError(f"the Toxiproxy container outage-{self.run_id}-toxiproxy-{index} is gone "
-                                   f"(its API was {client.base_url}): the run can no longer carry or cut links",
+                                   f"(its API was {client.base_url}): the run can no longer carry or cut links "
+                                   "(was the Docker engine restarted?)",
                                    "look at `docker ps -a` and the engine's log; then run the scenario again")
         gone = sorted(n for n in self._containers if n not in self._down and self.container_name(n) not in running)
         if gone:

@@ -94,7 +94,9 @@ def test_a_restarted_docker_engine_ends_the_run_naming_it(tmp_path: Path) -> Non
     ensure_engine(print, tmp_path)
     status, output = _ended(process, log)
     assert status == 2, output
-    assert "the Docker engine stopped answering" in output or "stopped running and no fault stopped them" in output
+    # Which loss the watchdog sees first depends on how far the engine got in stopping the
+    # run's containers (Toxiproxy's or a node's) before it stopped answering.
+    assert "the Docker engine stopped answering" in output or "was the Docker engine restarted?" in output, output
     assert _journal(tmp_path)["meta"]["interrupted"]
     docker_client()  # the engine answers again
     assert _leftovers(run_id) == []
