@@ -30,7 +30,8 @@ def _problems_in(topology: Any, at: FieldPath) -> list[Problem]:
     provider_names = [p for p in providers if isinstance(p, str)] if isinstance(providers, dict) else []
     problems: list[Problem] = []
     names: dict[str, int] = {}
-    declared = [node["name"] for node in topology["nodes"] if isinstance(node, dict) and isinstance(node.get("name"), str)]
+    declared = [node["name"] for node in topology["nodes"]
+                if isinstance(node, dict) and isinstance(node.get("name"), str)]
     for index, node in enumerate(topology["nodes"]):
         if not isinstance(node, dict):
             continue

@@ -120,7 +120,8 @@ def test_an_operation_that_ran_out_of_time_is_not_a_lost_connection(cause: Excep
 
 def test_the_heartbeat_answers_from_a_database_and_not_from_a_refusing_port(shared_db: str) -> None:
     async def pings(port: int) -> tuple[bool, bool]:
-        alive, dead = Heartbeat(shared_db, "test"), Heartbeat(f"mongodb://127.0.0.1:{port}/?directConnection=true", "test")
+        alive = Heartbeat(shared_db, "test")
+        dead = Heartbeat(f"mongodb://127.0.0.1:{port}/?directConnection=true", "test")
         try:
             return await alive.ping(2.0), await dead.ping(0.5)
         finally:

@@ -50,7 +50,9 @@ def test_a_commit_retried_on_the_new_primary_after_a_failover_finds_it_committed
         assert sorted(document["_id"] for document in ledger.find()) == ["entry-1", "entry-2"]
 
 
-def test_a_commit_rolled_back_with_its_primary_is_not_acknowledged_when_retried_there(replica_set_factory: Callable[..., ReplicaSet]) -> None:
+def test_a_commit_rolled_back_with_its_primary_is_not_acknowledged_when_retried_there(
+    replica_set_factory: Callable[..., ReplicaSet],
+) -> None:
     """The commit reaches only the primary; a new primary is elected without it; the old one rolls
     it back, is elected again and then gets the driver's retry: it must not say "committed"."""
     replica_set = replica_set_factory()
