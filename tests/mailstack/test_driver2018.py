@@ -36,8 +36,9 @@ class FakeStore:
         return None
 
 
-def _driver(database: FlakyDatabase, tries: int = 3) -> Driver2018:
-    return Driver2018(FakeStore(), database, reconnect_tries=tries, reconnect_interval_s=0.02)  # type: ignore[arg-type]
+def _driver(database: FlakyDatabase, tries: int = 3, interval_s: float = 0.02) -> Driver2018:
+    return Driver2018(FakeStore(), database,  # type: ignore[arg-type]
+                      reconnect_tries=tries, reconnect_interval_s=interval_s)
 
 
 def _failure(cause: Exception) -> DatabaseUnavailable:
@@ -106,7 +107,9 @@ def test_zero_tries_destroys_on_the_first_loss() -> None:
 def test_an_operation_that_ran_out_of_time_is_not_a_lost_connection(cause: Exception) -> None:
     # Incident C: a flood saturates the 2018 leg; it was slow then, never disconnected.
     async def scenario() -> None:
-        driver = _driver(FlakyDatabase())
+        # A 60 s interval: no heartbeat or reconnect attempt within the test, so a reported
+        # loss would leave the driver reconnecting for all of it.
+        driver = _driver(FlakyDatabase(), interval_s=60)
         task = asyncio.create_task(driver.run())
         driver.report_failure(_failure(cause))
         await asyncio.sleep(0.1)
