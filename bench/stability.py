@@ -65,6 +65,8 @@ def run_all(files: list[Path], repeats: int, reports: Path) -> list[Tally]:
                 mark = "matched" if result.passed else "DID NOT MATCH"
                 print(f"  {scenario.name} / {architecture} run {number}: {mark}: {result.record.outcome.summary}",
                       flush=True)
+                for key, value in result.record.meta.notes.items():  # what the run sized for this machine
+                    print(f"    {key}: {value}", flush=True)
     return tally(load_run(journal.parent) for journal in sorted(reports.glob("*/journal.json")))
 
 

@@ -31,7 +31,8 @@ class LegSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Size the leg at the start of the run so the run's flood asks this many times what it
-    # sustains (systems.mailstack.calibration); instead of a cpus share tuned to one machine.
+    # sustains under its CPU limit, as measured there (systems.mailstack.calibration); instead
+    # of a cpus share tuned to one machine.
     saturation: float | None = Field(default=None, gt=0, le=100)
 
 
