@@ -54,10 +54,17 @@ def owner_gone(owner: str) -> bool:
 
 def remove_orphans(client: docker.DockerClient) -> list[str]:
     """Remove every run whose owner on this host is gone (a crash, SIGKILL); returns their ids.
-    A run whose owner still lives (an `outage up` stack in use) is never touched."""
+    A run whose owner still lives (an `outage up` stack in use) is never touched. Networks and
+    volumes count on their own: a run cut short between removing its containers and its
+    networks leaves only networks."""
+    owned = {"label": LABEL_OWNER}
+    labels = [container.labels for container in client.containers.list(all=True, filters=owned)]
+    # A network's or a volume's labels are at the top of what the engine says of it.
+    labels += [other.attrs.get("Labels") or {}
+               for other in (*client.networks.list(filters=owned), *client.volumes.list(filters=owned))]
     runs: dict[str, str] = {}
-    for container in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
-        runs.setdefault(container.labels.get(LABEL_RUN, ""), container.labels[LABEL_OWNER])
+    for each in labels:
+        runs.setdefault(each.get(LABEL_RUN, ""), each.get(LABEL_OWNER, ""))
     orphans = [run for run, owner in runs.items() if run and owner_gone(owner)]
     for run in orphans:
         remove_leftovers(client, run)

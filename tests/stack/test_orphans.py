@@ -33,6 +33,20 @@ def test_runs_of_a_dead_owner_are_removed_and_runs_of_a_live_one_kept() -> None:
         remove_leftovers(client, live_run)
 
 
+def test_networks_of_a_dead_owner_are_removed_when_its_containers_are_already_gone() -> None:
+    client = docker.from_env()
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    dead_run = f"dead{uuid.uuid4().hex[:6]}"
+    try:
+        client.networks.create(f"outage-{dead_run}-east", labels={
+            LABEL_RUN: dead_run, LABEL_OWNER: f"{socket.gethostname()}:{finished.pid}:1"})
+        assert dead_run in remove_orphans(client)
+        assert client.networks.list(filters={"label": f"{LABEL_RUN}={dead_run}"}) == []
+    finally:
+        remove_leftovers(client, dead_run)
+
+
 def test_a_run_of_another_host_is_never_judged_gone() -> None:
     from harness.stack.cleanup import owner_gone
 
