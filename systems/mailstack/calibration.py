@@ -81,7 +81,8 @@ def _size(stack: Stack, leg: Node, factor: float) -> dict[str, Any]:
     stack.say(f"{leg.name}: sustains {sustained:.0f} ingests/s at {cpus:.3f} CPU (measured); flood '{flood}' "
               f"asks {demand:.0f}/s of it: {measured:.1f} times what it sustains (asked for {factor:g})")
     return {"load": flood, "saturation": factor, "demand_per_s": round(demand, 1),
-            "cpu_ms_per_ingest_at_a_whole_cpu": round(cpu_per_request * 1000, 4), "corrections": [{"cpus": round(c, 4), "sustained_per_s": round(r, 1)} for c, r in steps],
+            "cpu_ms_per_ingest_at_a_whole_cpu": round(cpu_per_request * 1000, 4),
+            "corrections": [{"cpus": round(c, 4), "sustained_per_s": round(r, 1)} for c, r in steps],
             "cpus": round(cpus, 4), "sustained_per_s": round(sustained, 1),
             "measured_saturation": round(measured, 2)}
 
