@@ -47,6 +47,7 @@ MEASURE_S = 4.0
 CORRECTIONS = 2
 MIN_CPUS = 0.01  # Docker's smallest CPU quota is 1 ms per 100 ms period
 CPU_PERIOD_US = 100_000
+READ_ITS_LOG = "look at the leg's log (reports/<run>/logs) for why it refuses them"
 BODY = "\n".join(f"line {n} of a calibration message, as long as a flood's" for n in range(20))
 
 
@@ -135,7 +136,7 @@ def _cpu_per_ingest(client: httpx.Client, url: str, leg: Node, container: Any) -
     used = _cpu_ns(container) - before
     if stored < REQUESTS // 2:
         raise HarnessError(f"calibrating '{leg.name}': only {stored} of {REQUESTS} ingest requests succeeded",
-                           "look at the leg's log (reports/<run>/logs) for why it refuses them")
+                           READ_ITS_LOG)
     return used / 1e9 / stored
 
 
@@ -158,7 +159,7 @@ def _sustained_at(client: httpx.Client, url: str, leg: Node, container: Any, cpu
     counted = sum(counted_from <= t < until for t in finished)
     if counted == 0:
         raise HarnessError(f"calibrating '{leg.name}': at {cpus:.3f} CPU it stored no ingest request in "
-                           f"{MEASURE_S:g} s", "look at the leg's log (reports/<run>/logs) for why it refuses them")
+                           f"{MEASURE_S:g} s", READ_ITS_LOG)
     return counted / MEASURE_S
 
 
